@@ -1,0 +1,158 @@
+"""Read the legacy helpdesk (MariaDB `gestionclient`): read-only session, parameterised SQL,
+rows streamed in batches.
+
+This is the one piece that knows the legacy schema: another source only has to
+yield the same `Ticket` rows from `open_tickets` and `tickets_by_id`.
+"""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import MySQLdb
+from MySQLdb.cursors import SSCursor
+
+from .mapping import Ticket
+
+BATCH = 1000
+
+TICKET_SELECT = """
+	SELECT t.id, t.account_id, t.dept_id, t.subject, t.status, t.priority, t.assign_to,
+		t.due_date, t.due_time, t.last_update, a.address1, a.city, a.zip, d.name
+	FROM ticket t
+	LEFT JOIN account a ON a.id = t.account_id
+	LEFT JOIN dept d ON d.id = t.dept_id
+"""
+
+# MariaDB client error codes -> what an operator should check
+REASONS = {
+	1044: "access denied to the database",
+	1045: "access denied (wrong user or password)",
+	1049: "unknown database",
+	2002: "cannot connect to the server (socket)",
+	2003: "cannot connect to the server (host unreachable or port closed)",
+	2005: "unknown server host",
+	2006: "the server went away",
+	2013: "connection lost or timed out",
+}
+
+
+class LegacyError(Exception):
+	"""The legacy database could not be read; the message says why (never the password)."""
+
+
+@dataclass
+class Connection:
+	host: str = "127.0.0.1"
+	port: int = 3306
+	user: str = "root"
+	password: str = ""
+	database: str = "gestionclient"
+	connect_timeout: int = 10
+	read_timeout: int | None = None
+	unix_socket: str | None = None
+
+	def describe(self) -> str:
+		where = self.unix_socket or f"{self.host}:{self.port}"
+		return f"{self.user}@{where}/{self.database}"
+
+
+def text(value: bytes | str | None) -> str | None:
+	"""Column text as str; bytes that are not valid UTF-8 become U+FFFD instead of failing."""
+	if isinstance(value, bytes):
+		return value.decode("utf-8", errors="replace")
+	return value
+
+
+def ticket_from_row(row) -> Ticket:
+	(id_, account, dept, subject, status, prio, assign, due_date, due_time, last, addr, city, zip_, dept_name) = row
+	return Ticket(
+		id=id_,
+		account_id=account,
+		dept_id=dept,
+		subject=text(subject),
+		status=text(status),
+		priority=prio,
+		assign_to=assign,
+		due_date=due_date,
+		due_time=text(due_time),
+		last_update=last or 0,
+		address=text(addr),
+		city=text(city),
+		zip=text(zip_),
+		dept_name=text(dept_name),
+	)
+
+
+class LegacyDB:
+	"""A read-only session on the legacy database. Use as a context manager."""
+
+	def __init__(self, conn: Connection):
+		self.params = conn
+		self.db = None
+		self.queries = 0
+
+	def __enter__(self) -> "LegacyDB":
+		p = self.params
+		kwargs = dict(user=p.user, passwd=p.password, db=p.database, connect_timeout=int(p.connect_timeout or 10))
+		kwargs.update({"unix_socket": p.unix_socket} if p.unix_socket else {"host": p.host, "port": int(p.port)})
+		if p.read_timeout:
+			kwargs["read_timeout"] = int(p.read_timeout)
+		# use_unicode=False: text is decoded in `text`, so one bad byte cannot abort a run
+		try:
+			self.db = MySQLdb.connect(charset="utf8mb4", use_unicode=False, **kwargs)
+		except MySQLdb.Error as e:
+			raise LegacyError(self.reason(e)) from None
+		self.execute(self.db.cursor(), "SET SESSION TRANSACTION READ ONLY")
+		return self
+
+	def __exit__(self, *exc):
+		if self.db:
+			self.db.close()
+			self.db = None
+
+	def reason(self, e: Exception) -> str:
+		code = e.args[0] if e.args else None
+		detail = text(e.args[1]) if len(e.args) > 1 else str(e)
+		return f"legacy database {self.params.describe()}: {REASONS.get(code, 'error')} [{code}] {detail}"
+
+	def execute(self, cursor, sql: str, args=None):
+		self.queries += 1
+		try:
+			cursor.execute(sql, args)
+		except MySQLdb.Error as e:
+			raise LegacyError(self.reason(e)) from None
+		return cursor
+
+	def rows(self, sql: str, args=None, batch: int = BATCH) -> Iterator[tuple]:
+		"""Stream rows with a server-side cursor, `batch` at a time."""
+		cursor = self.execute(self.db.cursor(SSCursor), sql, args)
+		try:
+			while chunk := cursor.fetchmany(batch):
+				yield from chunk
+		except MySQLdb.Error as e:
+			raise LegacyError(self.reason(e)) from None
+		finally:
+			cursor.close()
+
+	def open_tickets(self, staff_id: int) -> Iterator[Ticket]:
+		"""The bridge's selection: open tickets assigned to the field staff account."""
+		sql = TICKET_SELECT + " WHERE t.status = %s AND t.assign_to = %s ORDER BY t.id"
+		for row in self.rows(sql, ("open", int(staff_id))):
+			ticket = ticket_from_row(row)
+			if ticket.status == "open":  # the column's collation also matches 'OPEN'
+				yield ticket
+
+	def tickets_by_id(self, ids) -> dict[int, Ticket]:
+		ids = sorted({int(i) for i in ids})
+		found = {}
+		for start in range(0, len(ids), BATCH):
+			chunk = ids[start : start + BATCH]
+			sql = TICKET_SELECT + " WHERE t.id IN (" + ", ".join(["%s"] * len(chunk)) + ")"
+			found.update((t.id, t) for t in map(ticket_from_row, self.rows(sql, chunk)))
+		return found
+
+	def departments(self) -> list[tuple[int, str]]:
+		return [(i, text(n)) for i, n in self.rows("SELECT id, name FROM dept ORDER BY id")]
+
+	def server_version(self) -> str:
+		return text(next(self.rows("SELECT VERSION()"))[0])

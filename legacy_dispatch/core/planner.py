@@ -1,0 +1,162 @@
+"""Plan what a run does (SPEC §5): create / update / cancel / leave, each with its reason.
+
+`plan` never writes. Preview returns its result; a run computes the very same
+plan and applies it, so the two cannot disagree.
+
+No-clobber rule: each job carries what the bridge last wrote (`synced`). A job
+whose managed fields still equal that record, with no technician assigned, is
+untouched and follows the legacy ticket. Anything else belongs to the dispatcher.
+"""
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from .mapping import MANAGED_FIELDS, Config, Directory, Mapped, Ticket, map_ticket
+
+CREATE, UPDATE, CANCEL, UNCHANGED, SKIP, ERROR = "create", "update", "cancel", "unchanged", "skip", "error"
+COUNTS = {CREATE: "created", UPDATE: "updated", CANCEL: "cancelled", UNCHANGED: "unchanged", SKIP: "skipped", ERROR: "errors"}
+CLOSED_STATUSES = ("cancelled", "completed")
+FLOAT_FIELDS = ("latitude", "longitude", "duration_h")
+
+
+@dataclass
+class Job:
+	"""An existing Dispatch Job with a legacy ticket, as stored on the site."""
+
+	name: str
+	legacy_ticket_id: str
+	values: dict  # the managed fields as stored
+	assigned_tech: str | None = None
+	synced: str | None = None  # JSON of what the bridge last wrote (see `snapshot`)
+
+
+@dataclass
+class Decision:
+	legacy_ticket_id: str
+	action: str
+	reason: str
+	job: str | None = None
+	changes: dict = field(default_factory=dict)  # fields to write
+	mapped: Mapped | None = None
+	warnings: list[str] = field(default_factory=list)
+
+
+def normalise(fieldname: str, value) -> str:
+	"""One text form per stored value, whatever the site database returned."""
+	if fieldname in FLOAT_FIELDS:
+		return f"{float(value or 0):.6f}"
+	if value is None:
+		return ""
+	if isinstance(value, datetime):
+		value = value.date()
+	if isinstance(value, date):
+		return value.isoformat()
+	if isinstance(value, timedelta):
+		seconds = int(value.total_seconds())
+		return f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+	if isinstance(value, time):
+		return value.strftime("%H:%M:%S")
+	if fieldname == "start_time":  # "8:00:00" or "08:00:00.000000"
+		h, m, s = (str(value).split(".")[0].split(":") + ["0", "0"])[:3]
+		return f"{int(h):02d}:{int(m):02d}:{int(s):02d}"
+	return str(value)
+
+
+def snapshot(values: dict) -> str:
+	"""What the bridge wrote, stored on the job to detect a dispatcher's edit."""
+	return json.dumps({f: normalise(f, values.get(f)) for f in MANAGED_FIELDS}, ensure_ascii=False, sort_keys=True)
+
+
+def diff(job_values: dict, wanted: dict) -> dict:
+	return {f: v for f, v in wanted.items() if normalise(f, job_values.get(f)) != normalise(f, v)}
+
+
+def owner(job: Job) -> str | None:
+	"""Why the dispatcher owns this job, or None while the bridge may still change it."""
+	if job.assigned_tech:
+		return f"assigned to {job.assigned_tech}"
+	if not job.synced:
+		return "created outside the bridge"
+	written = json.loads(job.synced)
+	edited = [f for f in MANAGED_FIELDS if normalise(f, job.values.get(f)) != written.get(f)]
+	if edited:
+		return "changed by a dispatcher: " + ", ".join(edited)
+	return None
+
+
+def plan_ticket(m: Mapped, job: Job | None) -> Decision:
+	key = str(m.ticket.id)
+	if not m.included:
+		if job:
+			return plan_gone(job, m.ticket, "department not included")
+		return Decision(key, SKIP, f"department {m.ticket.dept_id} not included", mapped=m, warnings=m.warnings)
+	if not job:
+		return Decision(key, CREATE, "new open ticket", changes=dict(m.fields), mapped=m, warnings=m.warnings)
+	reason = owner(job)
+	if reason:
+		return Decision(key, SKIP, f"left alone: {reason}", job.name, mapped=m, warnings=m.warnings)
+	changes = diff(job.values, m.fields)
+	if not changes:
+		return Decision(key, UNCHANGED, "up to date", job.name, mapped=m, warnings=m.warnings)
+	why = "reopened in legacy" if changes.get("status") == "open" else "legacy changed: " + ", ".join(changes)
+	return Decision(key, UPDATE, why, job.name, changes, mapped=m, warnings=m.warnings)
+
+
+def plan_gone(job: Job, ticket: Ticket | None, why: str | None = None) -> Decision:
+	"""A job whose ticket left the selection: closed, reassigned, deleted or excluded."""
+	if not why:
+		if ticket is None:
+			why = "ticket deleted in legacy"
+		elif ticket.status != "open":
+			why = f"ticket {ticket.status} in legacy"
+		else:
+			why = f"ticket reassigned in legacy (staff {ticket.assign_to})"
+	reason = owner(job)
+	if reason:
+		return Decision(job.legacy_ticket_id, SKIP, f"{why}; job kept, {reason}", job.name)
+	if job.values.get("status") == "cancelled":
+		return Decision(job.legacy_ticket_id, UNCHANGED, f"{why}; already cancelled", job.name)
+	return Decision(job.legacy_ticket_id, CANCEL, why, job.name, {"status": "cancelled"})
+
+
+def plan(selected: Iterable[Mapped], jobs: dict[str, Job], gone: dict[str, Ticket | None]) -> list[Decision]:
+	"""Decisions for the selected tickets, then for the active jobs whose ticket left.
+
+	`gone` maps each such job's legacy ticket id to the ticket as it now stands
+	in legacy (None when it no longer exists).
+	"""
+	decisions = [plan_ticket(m, jobs.get(str(m.ticket.id))) for m in selected]
+	decisions += [plan_gone(jobs[key], ticket) for key, ticket in gone.items() if key in jobs]
+	return decisions
+
+
+def active(job: Job) -> bool:
+	return job.values.get("status") not in CLOSED_STATUSES
+
+
+def gone_keys(jobs: dict[str, Job], selected_keys: set[str]) -> list[str]:
+	"""Active jobs whose ticket is no longer selected: to be looked up in legacy by id."""
+	return sorted(k for k, j in jobs.items() if k not in selected_keys and active(j))
+
+
+def build_plan(source, config: Config, jobs: dict[str, Job], directory: Directory) -> list[Decision]:
+	"""Read the selection from `source` (a LegacyDB or any object with the same two
+	methods), look up the tickets of active jobs that left it, and plan."""
+	selected = [map_ticket(t, config, directory) for t in source.open_tickets(config.staff_id)]
+	keys = gone_keys(jobs, {str(m.ticket.id) for m in selected})
+	found = source.tickets_by_id(k for k in keys if k.isdigit())
+	return plan(selected, jobs, {k: found.get(int(k)) if k.isdigit() else None for k in keys})
+
+
+def unmatched(decisions: list[Decision]) -> list[Decision]:
+	"""Tickets of a legacy account that no single Customer claims."""
+	return [d for d in decisions if d.mapped and d.mapped.customer_match in ("unmatched", "ambiguous")]
+
+
+def summary(decisions: list[Decision]) -> dict:
+	counts = dict.fromkeys(COUNTS.values(), 0)
+	for d in decisions:
+		counts[COUNTS[d.action]] += 1
+	return {"tickets": len(decisions), **counts, "unmatched_customer": len(unmatched(decisions))}

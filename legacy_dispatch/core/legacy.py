@@ -28,8 +28,8 @@ REASONS = {
 	1044: "access denied to the database",
 	1045: "access denied (wrong user or password)",
 	1049: "unknown database",
-	2002: "cannot connect to the server (socket)",
-	2003: "cannot connect to the server (host unreachable or port closed)",
+	2002: "cannot connect to the server",
+	2003: "cannot connect to the server",
 	2005: "unknown server host",
 	2006: "the server went away",
 	2013: "connection lost or timed out",
@@ -57,30 +57,15 @@ class Connection:
 
 
 def text(value: bytes | str | None) -> str | None:
-	"""Column text as str; bytes that are not valid UTF-8 become U+FFFD instead of failing."""
+	"""Column text as str (other values as they are); bytes that are not valid UTF-8 become U+FFFD instead of failing."""
 	if isinstance(value, bytes):
 		return value.decode("utf-8", errors="replace")
 	return value
 
 
 def ticket_from_row(row) -> Ticket:
-	(id_, account, dept, subject, status, prio, assign, due_date, due_time, last, addr, city, zip_, dept_name) = row
-	return Ticket(
-		id=id_,
-		account_id=account,
-		dept_id=dept,
-		subject=text(subject),
-		status=text(status),
-		priority=prio,
-		assign_to=assign,
-		due_date=due_date,
-		due_time=text(due_time),
-		last_update=last or 0,
-		address=text(addr),
-		city=text(city),
-		zip=text(zip_),
-		dept_name=text(dept_name),
-	)
+	"""TICKET_SELECT's columns are Ticket's fields, in order."""
+	return Ticket(*map(text, row))
 
 
 class LegacyDB:
@@ -93,8 +78,12 @@ class LegacyDB:
 
 	def __enter__(self) -> "LegacyDB":
 		p = self.params
-		kwargs = dict(user=p.user, passwd=p.password, db=p.database, connect_timeout=int(p.connect_timeout or 10))
-		kwargs.update({"unix_socket": p.unix_socket} if p.unix_socket else {"host": p.host, "port": int(p.port)})
+		kwargs = dict(
+			user=p.user, passwd=p.password, db=p.database, connect_timeout=int(p.connect_timeout or 10)
+		)
+		kwargs.update(
+			{"unix_socket": p.unix_socket} if p.unix_socket else {"host": p.host, "port": int(p.port)}
+		)
 		if p.read_timeout:
 			kwargs["read_timeout"] = int(p.read_timeout)
 		# use_unicode=False: text is decoded in `text`, so one bad byte cannot abort a run

@@ -96,7 +96,9 @@ class Config:
 	def duration(self, dept: Department) -> float:
 		if dept.duration_h:
 			return float(dept.duration_h)
-		return float(self.durations.get(dept.job_type) or DEFAULT_DURATIONS.get(dept.job_type, DEFAULT_DURATION))
+		return float(
+			self.durations.get(dept.job_type) or DEFAULT_DURATIONS.get(dept.job_type, DEFAULT_DURATION)
+		)
 
 
 @dataclass
@@ -214,11 +216,15 @@ def match_location(customer: str | None, city: str | None, directory: Directory,
 	candidates = directory.locations.get(customer, [])
 	if not candidates:
 		return None, "no location"
-	same_city = sorted((loc for loc in candidates if fold(loc.city) and fold(loc.city) == fold(city)), key=lambda l: l.name)
+	same_city = sorted(
+		(loc for loc in candidates if fold(loc.city) and fold(loc.city) == fold(city)), key=lambda l: l.name
+	)
 	if not same_city:
 		return None, "no city match"
 	if len(same_city) > 1:
-		warnings.append(f"service_location: {len(same_city)} locations in {city!r}, first one ({same_city[0].name}) used")
+		warnings.append(
+			f"service_location: {len(same_city)} locations in {city!r}, first one ({same_city[0].name}) used"
+		)
 	return same_city[0], "matched"
 
 
@@ -227,7 +233,9 @@ def map_ticket(ticket: Ticket, config: Config, directory: Directory) -> Mapped:
 	warnings: list[str] = []
 	dept = config.department(ticket)
 	if ticket.dept_id not in config.departments and config.departments:
-		warnings.append(f"dept_id: department {ticket.dept_id!r} is not in the department map, job type {dept.job_type}")
+		warnings.append(
+			f"dept_id: department {ticket.dept_id!r} is not in the department map, job type {dept.job_type}"
+		)
 	customer, customer_match = match_customer(ticket, directory, warnings)
 	location, location_match = match_location(customer, ticket.city, directory, warnings)
 

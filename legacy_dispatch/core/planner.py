@@ -16,7 +16,14 @@ from datetime import date, datetime, time, timedelta
 from .mapping import MANAGED_FIELDS, Config, Directory, Mapped, Ticket, map_ticket
 
 CREATE, UPDATE, CANCEL, UNCHANGED, SKIP, ERROR = "create", "update", "cancel", "unchanged", "skip", "error"
-COUNTS = {CREATE: "created", UPDATE: "updated", CANCEL: "cancelled", UNCHANGED: "unchanged", SKIP: "skipped", ERROR: "errors"}
+COUNTS = {
+	CREATE: "created",
+	UPDATE: "updated",
+	CANCEL: "cancelled",
+	UNCHANGED: "unchanged",
+	SKIP: "skipped",
+	ERROR: "errors",
+}
 CLOSED_STATUSES = ("cancelled", "completed")
 FLOAT_FIELDS = ("latitude", "longitude", "duration_h")
 
@@ -59,14 +66,16 @@ def normalise(fieldname: str, value) -> str:
 	if isinstance(value, time):
 		return value.strftime("%H:%M:%S")
 	if fieldname == "start_time":  # "8:00:00" or "08:00:00.000000"
-		h, m, s = (str(value).split(".")[0].split(":") + ["0", "0"])[:3]
+		h, m, s = [*str(value).split(".")[0].split(":"), "0", "0"][:3]
 		return f"{int(h):02d}:{int(m):02d}:{int(s):02d}"
 	return str(value)
 
 
 def snapshot(values: dict) -> str:
 	"""What the bridge wrote, stored on the job to detect a dispatcher's edit."""
-	return json.dumps({f: normalise(f, values.get(f)) for f in MANAGED_FIELDS}, ensure_ascii=False, sort_keys=True)
+	return json.dumps(
+		{f: normalise(f, values.get(f)) for f in MANAGED_FIELDS}, ensure_ascii=False, sort_keys=True
+	)
 
 
 def diff(job_values: dict, wanted: dict) -> dict:
@@ -91,7 +100,9 @@ def plan_ticket(m: Mapped, job: Job | None) -> Decision:
 	if not m.included:
 		if job:
 			return plan_gone(job, m.ticket, "department not included")
-		return Decision(key, SKIP, f"department {m.ticket.dept_id} not included", mapped=m, warnings=m.warnings)
+		return Decision(
+			key, SKIP, f"department {m.ticket.dept_id} not included", mapped=m, warnings=m.warnings
+		)
 	if not job:
 		return Decision(key, CREATE, "new open ticket", changes=dict(m.fields), mapped=m, warnings=m.warnings)
 	reason = owner(job)

@@ -43,19 +43,23 @@ def describe(d: Decision) -> str:
 	return line + "".join(f"\n    warning: {w}" for w in d.warnings)
 
 
-def report(conn: Connection, config: Config, directory: Directory, out=sys.stdout) -> dict:
+def report(conn: Connection, config: Config, directory: Directory) -> dict:
 	with LegacyDB(conn) as source:
 		decisions = build_plan(source, config, {}, directory)
 	for d in decisions:
-		print(describe(d), file=out)
+		print(describe(d))
 	counts = summary(decisions)
-	print("\n" + ", ".join(f"{k}: {v}" for k, v in counts.items()), file=out)
+	print("\n" + ", ".join(f"{k}: {v}" for k, v in counts.items()))
 	return counts
 
 
 def main(argv=None) -> int:
-	ap = argparse.ArgumentParser(prog="python -m legacy_dispatch.core.preflight", description=__doc__.split("\n")[0])
-	ap.add_argument("--sample", action="store_true", help="run on the bundled sample data (throwaway MariaDB)")
+	ap = argparse.ArgumentParser(
+		prog="python -m legacy_dispatch.core.preflight", description=__doc__.split("\n")[0]
+	)
+	ap.add_argument(
+		"--sample", action="store_true", help="run on the bundled sample data (throwaway MariaDB)"
+	)
 	ap.add_argument("--host", default="127.0.0.1")
 	ap.add_argument("--port", type=int, default=3306)
 	ap.add_argument("--user", default="root")

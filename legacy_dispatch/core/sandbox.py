@@ -23,7 +23,9 @@ def find(*names: str) -> str:
 		path = shutil.which(name) or shutil.which(name, path="/usr/sbin:/usr/local/sbin:/usr/local/mysql/bin")
 		if path:
 			return path
-	raise RuntimeError(f"{names[0]} not found: install MariaDB server binaries (Debian: apt-get install mariadb-server)")
+	raise RuntimeError(
+		f"{names[0]} not found: install MariaDB server binaries (Debian: apt-get install mariadb-server)"
+	)
 
 
 class ThrowawayMariaDB:

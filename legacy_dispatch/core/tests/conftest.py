@@ -45,7 +45,10 @@ class Legacy:
 
 	def account(self, id, **cols):
 		row = dict(id=id, **cols)
-		self.sql(f"INSERT INTO account ({', '.join(row)}) VALUES ({', '.join(['%s'] * len(row))})", list(row.values()))
+		self.sql(
+			f"INSERT INTO account ({', '.join(row)}) VALUES ({', '.join(['%s'] * len(row))})",
+			list(row.values()),
+		)
 
 	def dept(self, id, name):
 		self.sql("INSERT INTO dept (id, name) VALUES (%s, %s)", (id, name))

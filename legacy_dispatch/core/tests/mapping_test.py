@@ -92,7 +92,14 @@ def test_invalid_due_time_warns_and_leaves_no_time(legacy, raw):
 
 @pytest.mark.parametrize(
 	"raw, expected, warned",
-	[(1, "low", False), (2, "medium", False), (3, "high", False), (9, "high", False), (0, "medium", True), (-1, "medium", True)],
+	[
+		(1, "low", False),
+		(2, "medium", False),
+		(3, "high", False),
+		(9, "high", False),
+		(0, "medium", True),
+		(-1, "medium", True),
+	],
 )
 def test_priority(legacy, raw, expected, warned):
 	m = mapped(legacy, priority=raw)
@@ -198,7 +205,10 @@ def test_job_type_and_duration_from_the_department(legacy, dept_name, job_type, 
 
 def test_department_map_and_durations_are_settings(legacy):
 	config = Config(
-		departments={3: Department(3, "Fibre", "Installation", None, True), 4: Department(4, "X", "Retrait", 3.5)},
+		departments={
+			3: Department(3, "Fibre", "Installation", None, True),
+			4: Department(4, "X", "Retrait", 3.5),
+		},
 		durations={"Installation": 2.5},
 	)
 	assert mapped(legacy, config, dept_id=3).fields["duration_h"] == 2.5

@@ -1,0 +1,105 @@
+"""The legacy reader against the real MariaDB: read-only, streamed, precise about failures."""
+
+from pathlib import Path
+
+import MySQLdb
+import pytest
+
+from legacy_dispatch.core import legacy as legacy_module
+from legacy_dispatch.core.legacy import Connection, LegacyDB, LegacyError
+from legacy_dispatch.core.preflight import main as preflight
+from legacy_dispatch.core.sandbox import legacy_ddl
+
+SHARED_DDL = Path(__file__).resolve().parents[4] / "shared" / "legacy" / "gestionclient.sql"
+
+
+@pytest.mark.skipif(not SHARED_DDL.exists(), reason="shared/ not beside the project")
+def test_bundled_ddl_is_the_production_one():
+	assert legacy_ddl().read_text() == SHARED_DDL.read_text()
+
+
+def test_session_is_read_only(legacy):
+	legacy.ticket()
+	with legacy.open() as source:
+		cur = source.db.cursor()
+		with pytest.raises(MySQLdb.OperationalError, match="READ ONLY"):
+			cur.execute("UPDATE ticket SET subject = 'x'")
+
+
+def test_selection_is_streamed_in_batches(legacy, monkeypatch):
+	monkeypatch.setattr(legacy_module, "BATCH", 7)
+	ids = [legacy.ticket() for _ in range(30)]
+	with legacy.open() as source:
+		tickets = list(source.open_tickets(3301))
+		assert [t.id for t in tickets] == ids
+		assert set(source.tickets_by_id(ids)) == set(ids)  # 5 IN-queries of at most 7 ids
+		assert source.queries == 1 + 1 + 5
+
+
+def test_values_are_passed_as_parameters(legacy):
+	legacy.ticket(subject="l'abonné « test »; DROP TABLE ticket; --")
+	with legacy.open() as source:
+		[t] = source.open_tickets(3301)
+		assert t.subject == "l'abonné « test »; DROP TABLE ticket; --"
+		assert source.tickets_by_id(["1"])[1].subject == t.subject
+
+
+def test_invalid_utf8_does_not_abort_the_read(legacy):
+	legacy.sql("ALTER TABLE account MODIFY city VARCHAR(100) CHARACTER SET latin1")
+	legacy.sql("ALTER TABLE ticket MODIFY subject VARBINARY(255)")
+	legacy.account(9, city="Montr\xe9al")
+	legacy.ticket(account_id=9, subject=b"caf\xe9 \xff ok")
+	with legacy.open() as source:
+		[t] = source.open_tickets(3301)
+	assert t.city == "Montréal"
+	assert t.subject == "caf\ufffd \ufffd ok"
+
+
+def test_join_tolerates_missing_account_and_department(legacy):
+	legacy.ticket(account_id=404, dept_id=404)
+	with legacy.open() as source:
+		[t] = source.open_tickets(3301)
+	assert (t.address, t.city, t.dept_name) == (None, None, None)
+
+
+def test_departments_and_version(legacy):
+	legacy.dept(2, "Réparation")
+	with legacy.open() as source:
+		assert source.departments() == [(2, "Réparation")]
+		assert "MariaDB" in source.server_version()
+
+
+@pytest.mark.parametrize(
+	"change, reason",
+	[
+		(dict(password="wrong"), "access denied (wrong user or password) [1045]"),
+		(dict(database="nope"), "unknown database [1049]"),
+		(dict(unix_socket="/nonexistent/mysqld.sock"), "cannot connect to the server [2002]"),
+	],
+)
+def test_connection_failures_say_why_without_the_password(legacy, server, change, reason):
+	cur = server.admin().cursor()
+	cur.execute("CREATE USER IF NOT EXISTS bridge IDENTIFIED BY 's3cret!'")
+	cur.execute("GRANT SELECT ON *.* TO bridge")
+	with pytest.raises(LegacyError) as e:
+		with legacy.open(**{"user": "bridge", "password": "s3cret!", **change}):
+			pass
+	assert reason in str(e.value)
+	assert "wrong" not in str(e.value).replace("wrong user", "")
+	assert "s3cret" not in str(e.value)
+
+
+def test_unreachable_host_fails_within_the_connect_timeout():
+	with pytest.raises(LegacyError, match=r"cannot connect to the server \[200[23]\]"):
+		with LegacyDB(Connection(host="127.0.0.1", port=1, connect_timeout=2)):
+			pass
+
+
+def test_preflight_on_the_sample(capsys):
+	assert preflight(["--sample"]) == 0
+	out = capsys.readouterr().out
+	assert "LEG-5001     create" in out
+	assert "LEG-5008" not in out  # closed
+	assert "LEG-5009" not in out  # assigned to someone else
+	assert "warning: due_time: unusable value '9h30', no start time" in out
+	assert out.strip().endswith("errors: 0, unmatched_customer: 2")

@@ -28,7 +28,44 @@ def find(*names: str) -> str:
 	)
 
 
-class ThrowawayMariaDB:
+class Server:
+	"""A MariaDB server the tests (and the sample run) may create databases on."""
+
+	def admin_args(self) -> dict:
+		raise NotImplementedError
+
+	def admin(self):
+		return MySQLdb.connect(**self.admin_args(), charset="utf8mb4", autocommit=True)
+
+	def connection(self, database: str, **kw) -> Connection:
+		a = self.admin_args()
+		where = {k: a[k] for k in ("host", "port", "unix_socket") if k in a}
+		return Connection(user=a["user"], password=a.get("passwd", ""), database=database, **where, **kw)
+
+	def create_database(self, database: str, *sql_files: Path) -> Connection:
+		"""A fresh database loaded from the legacy DDL and any other SQL files."""
+		db = self.admin()
+		cur = db.cursor()
+		cur.execute(f"DROP DATABASE IF EXISTS `{database}`")
+		cur.execute(f"CREATE DATABASE `{database}` CHARACTER SET utf8mb4")
+		cur.execute(f"USE `{database}`")
+		for path in (legacy_ddl(), *sql_files):
+			run_script(cur, Path(path).read_text())
+		db.close()
+		return self.connection(database)
+
+
+class RunningMariaDB(Server):
+	"""A server that is already running, reached over TCP (e.g. the bench's MariaDB)."""
+
+	def __init__(self, host="127.0.0.1", port=3306, user="root", password=""):
+		self.args = dict(host=host, port=int(port), user=user, passwd=password)
+
+	def admin_args(self) -> dict:
+		return self.args
+
+
+class ThrowawayMariaDB(Server):
 	"""`with ThrowawayMariaDB() as server:` gives `server.connection(database)`."""
 
 	def __init__(self):
@@ -62,6 +99,9 @@ class ThrowawayMariaDB:
 					raise RuntimeError(f"throwaway MariaDB did not start:\n{log}")
 				time.sleep(0.2)
 
+	def admin_args(self) -> dict:
+		return dict(unix_socket=self.socket, user="root")
+
 	def __exit__(self, *exc):
 		if self.process and self.process.poll() is None:
 			self.process.terminate()
@@ -70,24 +110,6 @@ class ThrowawayMariaDB:
 			except subprocess.TimeoutExpired:
 				self.process.kill()
 		shutil.rmtree(self.dir, ignore_errors=True)
-
-	def admin(self):
-		return MySQLdb.connect(unix_socket=self.socket, user="root", charset="utf8mb4", autocommit=True)
-
-	def connection(self, database: str, **kw) -> Connection:
-		return Connection(user="root", password="", database=database, unix_socket=self.socket, **kw)
-
-	def create_database(self, database: str, *sql_files: Path) -> Connection:
-		"""A fresh database loaded from the legacy DDL and any other SQL files."""
-		db = self.admin()
-		cur = db.cursor()
-		cur.execute(f"DROP DATABASE IF EXISTS `{database}`")
-		cur.execute(f"CREATE DATABASE `{database}` CHARACTER SET utf8mb4")
-		cur.execute(f"USE `{database}`")
-		for path in (legacy_ddl(), *sql_files):
-			run_script(cur, Path(path).read_text())
-		db.close()
-		return self.connection(database)
 
 
 def run_script(cursor, script: str):

@@ -1,0 +1,36 @@
+"""Whitelisted methods: /api/method/legacy_dispatch.api.<name>. System Managers only."""
+
+import frappe
+from frappe import _
+
+from legacy_dispatch import sync
+from legacy_dispatch.core.legacy import LegacyError
+
+ROLES = ("System Manager",)
+
+
+@frappe.whitelist(methods=["GET"])
+def preview() -> dict:
+	"""What a run would create, update, cancel and skip, ticket by ticket. Writes nothing."""
+	frappe.only_for(ROLES)
+	try:
+		return sync.preview()
+	except LegacyError as e:
+		frappe.throw(str(e), title=_("Legacy database unreachable"))
+
+
+@frappe.whitelist(methods=["POST"])
+def run() -> dict:
+	"""Run the sync now, in this request; returns its counts and its Sync Log."""
+	frappe.only_for(ROLES)
+	return sync.run("API")
+
+
+@frappe.whitelist(methods=["POST"])
+def enqueue_run() -> dict:
+	"""The settings form's "Run legacy sync" button: queue a run under the scheduler's job id."""
+	frappe.only_for(ROLES)
+	job = sync.enqueue("Button")
+	if job is None:
+		return {"queued": False, "message": _("A legacy sync is already queued or running.")}
+	return {"queued": True, "message": _("Legacy sync queued.")}

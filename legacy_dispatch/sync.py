@@ -1,0 +1,363 @@
+"""The Frappe side of the bridge: load the site's state in bulk, plan with the core,
+apply the plan through the ORM, log the run.
+
+Only this module and api.py touch the site; the decisions themselves come from
+legacy_dispatch.core, which knows nothing of Frappe.
+"""
+
+import time
+
+import frappe
+from frappe import _
+from frappe.utils import add_to_date, cint, flt, get_datetime, now_datetime
+
+from legacy_dispatch.core.legacy import Connection, LegacyDB, LegacyError
+from legacy_dispatch.core.mapping import MANAGED_FIELDS, Config, Department, Directory, Location
+from legacy_dispatch.core.planner import (
+	CANCEL,
+	CREATE,
+	ERROR,
+	SKIP,
+	UNCHANGED,
+	UPDATE,
+	Decision,
+	Job,
+	build_plan,
+	owner,
+	snapshot,
+	summary,
+	unmatched,
+)
+
+SETTINGS = "Legacy Dispatch Settings"
+JOB_ID = "legacy_dispatch_sync"  # one id for scheduler and button: never two runs queued
+JOB_TIMEOUT = 3600
+RUN_LOCK = "legacy_dispatch"  # value of Sync Log.run_lock (unique) while a run is in progress
+STALE_AFTER_MINUTES = 15  # a Running log not touched for this long belongs to a dead worker
+COMMIT_EVERY = 200
+DURATION_FIELDS = {
+	"Installation": "duration_installation",
+	"Réparation": "duration_reparation",
+	"Maintenance": "duration_maintenance",
+	"Retrait": "duration_retrait",
+	"Dépannage": "duration_depannage",
+	"Autre": "duration_autre",
+}
+
+
+# --- settings and site state -------------------------------------------------------------
+
+
+def load_settings() -> tuple[Connection, Config]:
+	s = frappe.get_single(SETTINGS)
+	conn = Connection(
+		host=s.host or "127.0.0.1",
+		port=cint(s.port) or 3306,
+		user=s.user or "",
+		password=s.get_password("password", raise_exception=False) or "",
+		database=s.database or "gestionclient",
+		connect_timeout=cint(s.connect_timeout) or 10,
+		read_timeout=cint(s.read_timeout) or None,
+	)
+	departments = {
+		cint(r.dept_id): Department(
+			cint(r.dept_id), r.dept_name or "", r.job_type, flt(r.duration_h) or None, bool(r.included)
+		)
+		for r in s.departments
+	}
+	durations = {job_type: flt(s.get(fieldname)) for job_type, fieldname in DURATION_FIELDS.items()}
+	config = Config(cint(s.staff_id) or 3301, s.time_zone or "America/Toronto", departments, durations)
+	return conn, config
+
+
+def load_jobs() -> dict[str, Job]:
+	"""Every job with a legacy ticket, in one query."""
+	rows = frappe.get_all(
+		"Dispatch Job",
+		filters={"legacy_ticket_id": ("is", "set")},
+		fields=["name", "legacy_ticket_id", "assigned_tech", "legacy_synced", *MANAGED_FIELDS],
+	)
+	return {
+		r.legacy_ticket_id: Job(r.name, r.legacy_ticket_id, r, r.assigned_tech, r.legacy_synced) for r in rows
+	}
+
+
+def load_directory() -> Directory:
+	"""Customers by legacy account id and their service locations, in two queries."""
+	customers: dict[str, list[str]] = {}
+	for c in frappe.get_all(
+		"Customer", filters={"legacy_account_id": ("is", "set")}, fields=["name", "legacy_account_id"]
+	):
+		customers.setdefault(str(c.legacy_account_id).strip(), []).append(c.name)
+	locations: dict[str, list[Location]] = {}
+	for loc in frappe.get_all(
+		"Service Location", fields=["name", "customer", "city", "latitude", "longitude"]
+	):
+		locations.setdefault(loc.customer, []).append(
+			Location(loc.name, loc.city, loc.latitude, loc.longitude)
+		)
+	return Directory(customers, locations)
+
+
+def make_plan(source) -> list[Decision]:
+	_conn, config = load_settings()
+	return build_plan(source, config, load_jobs(), load_directory())
+
+
+# --- applying the plan --------------------------------------------------------------------
+
+
+def write(d: Decision) -> str:
+	"""Apply one decision; returns the job's name. Raises on anything the site refuses."""
+	if d.action == CREATE:
+		doc = frappe.new_doc("Dispatch Job")
+		doc.update(d.changes)
+		doc.legacy_ticket_id = d.legacy_ticket_id
+		doc.dont_update_if_missing = list(MANAGED_FIELDS)  # an empty Time must stay empty, not "now"
+		doc.legacy_synced = snapshot(doc.as_dict())
+		doc.insert(ignore_permissions=True)
+		return doc.name
+	# update / cancel: lock the row and look again, so a dispatcher's save that landed
+	# after the plan was made wins
+	doc = frappe.get_doc("Dispatch Job", d.job, for_update=True)
+	reason = owner(Job(doc.name, d.legacy_ticket_id, doc.as_dict(), doc.assigned_tech, doc.legacy_synced))
+	if reason:
+		d.action, d.reason = SKIP, f"left alone: {reason} (during this run)"
+		return doc.name
+	doc.update(d.changes)
+	doc.legacy_synced = snapshot(doc.as_dict())
+	doc.save(ignore_permissions=True)
+	return doc.name
+
+
+def apply(decisions: list[Decision], log_name: str | None = None) -> None:
+	"""Write each decision in its own savepoint: a ticket the site refuses is rolled back
+	alone, recorded with the reason, and the run goes on. Commits every COMMIT_EVERY writes."""
+	writes = [d for d in decisions if d.action in (CREATE, UPDATE, CANCEL)]
+	for i, d in enumerate(writes, 1):
+		frappe.db.savepoint("legacy_ticket")
+		try:
+			d.job = write(d)
+			frappe.db.release_savepoint("legacy_ticket")
+		except frappe.UniqueValidationError:
+			frappe.db.rollback(save_point="legacy_ticket")
+			d.action, d.reason = SKIP, "already created by another run"
+		except Exception as e:
+			frappe.db.rollback(save_point="legacy_ticket")
+			d.action, d.reason = (
+				ERROR,
+				f"{d.action} refused by the site: {frappe.utils.strip_html(str(e)) or type(e).__name__}",
+			)
+		frappe.clear_messages()
+		if i % COMMIT_EVERY == 0 or i == len(writes):
+			if log_name:  # heartbeat: a log touched recently belongs to a live run
+				frappe.db.set_value(
+					"Sync Log", log_name, "message", _("{0} of {1} written").format(i, len(writes))
+				)
+			frappe.db.commit()  # nosemgrep
+			frappe.publish_progress(
+				i * 100 / len(writes), title=_("Legacy sync"), description=f"{i}/{len(writes)}"
+			)
+
+
+# --- a run --------------------------------------------------------------------------------
+
+
+def take_lock(log) -> bool:
+	"""Insert the Running log holding the unique run lock; False when another run holds it.
+
+	The unique index decides between two runs started at the same moment, on MariaDB and
+	PostgreSQL alike. A lock left by a killed worker (not touched for STALE_AFTER_MINUTES)
+	is released first, its log marked Failed.
+	"""
+	stale_before = add_to_date(now_datetime(), minutes=-STALE_AFTER_MINUTES)
+	for holder in frappe.get_all("Sync Log", filters={"run_lock": RUN_LOCK}, fields=["name", "modified"]):
+		if get_datetime(holder.modified) < stale_before:
+			frappe.db.set_value(
+				"Sync Log",
+				holder.name,
+				{
+					"run_lock": None,
+					"status": "Failed",
+					"message": _("Interrupted: the worker stopped during the run"),
+				},
+			)
+	frappe.db.commit()  # nosemgrep
+	frappe.db.savepoint("legacy_lock")
+	try:
+		log.insert(ignore_permissions=True)
+	except frappe.UniqueValidationError:
+		frappe.db.rollback(save_point="legacy_lock")
+		return False
+	frappe.db.commit()  # nosemgrep
+	return True
+
+
+def new_log(trigger: str, user: str | None, **values):
+	return frappe.get_doc(
+		{
+			"doctype": "Sync Log",
+			"trigger": trigger,
+			"user": user or frappe.session.user,
+			"started": now_datetime(),
+			**values,
+		}
+	)
+
+
+def run(trigger: str = "API", user: str | None = None) -> dict:
+	"""One sync run, logged in a Sync Log. Returns its counts (see `result`)."""
+	started = time.monotonic()
+	log = new_log(trigger, user, status="Running", run_lock=RUN_LOCK)
+	if not take_lock(log):
+		log = new_log(trigger, user, status="Skipped", message=_("Another run is in progress"))
+		log.insert(ignore_permissions=True)
+		frappe.db.commit()  # nosemgrep
+		return result(log, [])
+
+	decisions: list[Decision] = []
+	try:
+		conn, _config = load_settings()
+		with LegacyDB(conn) as source:
+			decisions = make_plan(source)
+		apply(decisions, log.name)
+		failed = sum(d.action == ERROR for d in decisions)
+		log.status = "Partial" if failed else "Success"
+		log.message = _("{0} tickets, {1} errors").format(len(decisions), failed)
+	except LegacyError as e:
+		frappe.db.rollback()
+		log.status, log.message = "Failed", str(e)
+	except Exception as e:
+		frappe.db.rollback()
+		log.status, log.message, log.traceback = "Failed", str(e), frappe.get_traceback()
+	finish(log, decisions, time.monotonic() - started)
+	return result(log, decisions)
+
+
+def finish(log, decisions: list[Decision], seconds: float) -> None:
+	"""Record the outcome and release the lock (one UPDATE, outcome rows in bulk)."""
+	log.update(summary(decisions))
+	log.update({"finished": now_datetime(), "duration": seconds, "run_lock": None})
+	log.unchanged_tickets = ", ".join(
+		d.legacy_ticket_id for d in decisions if d.action == UNCHANGED and not d.warnings
+	)
+	fields = ["status", "message", "traceback", "finished", "duration", "run_lock", "unchanged_tickets"]
+	frappe.db.set_value("Sync Log", log.name, {f: log.get(f) for f in fields + list(summary([]))})
+	rows = [outcome_row(log.name, i, d) for i, d in enumerate(outcomes(decisions), 1)]
+	for start in range(0, len(rows), 5000):
+		chunk = rows[start : start + 5000]
+		frappe.db.bulk_insert("Sync Log Ticket", list(chunk[0]), [tuple(r.values()) for r in chunk])
+	frappe.db.commit()  # nosemgrep
+
+
+def outcomes(decisions: list[Decision]) -> list[Decision]:
+	return [d for d in decisions if d.action != UNCHANGED or d.warnings]
+
+
+def outcome_row(parent: str, idx: int, d: Decision) -> dict:
+	now = now_datetime()
+	m = d.mapped
+	return {
+		"name": frappe.generate_hash(length=12),
+		"parent": parent,
+		"parenttype": "Sync Log",
+		"parentfield": "outcomes",
+		"idx": idx,
+		"creation": now,
+		"modified": now,
+		"owner": "Administrator",
+		"modified_by": "Administrator",
+		"legacy_ticket_id": d.legacy_ticket_id,
+		"action": d.action,
+		"dispatch_job": d.job,
+		"reason": d.reason,
+		"warnings": "\n".join(d.warnings),
+		"customer_match": m.customer_match if m else None,
+		"location_match": m.location_match if m else None,
+	}
+
+
+def result(log, decisions: list[Decision]) -> dict:
+	counts = summary(decisions)
+	return {
+		"status": log.status,
+		"log": log.name,
+		"message": log.message,
+		**counts,
+		"unmatched_accounts": sorted({d.mapped.ticket.account_id for d in unmatched(decisions)}),
+	}
+
+
+def preview() -> dict:
+	"""What a run would do now, ticket by ticket. Reads only."""
+	conn, _config = load_settings()
+	with LegacyDB(conn) as source:
+		decisions = make_plan(source)
+	return {
+		**summary(decisions),
+		"unmatched_accounts": sorted({d.mapped.ticket.account_id for d in unmatched(decisions)}),
+		"tickets_detail": [describe(d) for d in decisions],
+	}
+
+
+def describe(d: Decision) -> dict:
+	m = d.mapped
+	return {
+		"legacy_ticket_id": d.legacy_ticket_id,
+		"action": d.action,
+		"reason": d.reason,
+		"dispatch_job": d.job,
+		"subject": m.fields["subject"] if m else None,
+		"account_id": m.ticket.account_id if m else None,
+		"customer": m.fields["customer"] if m else None,
+		"customer_match": m.customer_match if m else None,
+		"service_location": m.fields["service_location"] if m else None,
+		"location_match": m.location_match if m else None,
+		"changes": {k: str(v) if v is not None else None for k, v in d.changes.items()},
+		"warnings": d.warnings,
+	}
+
+
+# --- scheduling ---------------------------------------------------------------------------
+
+
+def enqueue(trigger: str):
+	"""Queue a run on the long queue under the one job id; None when one is already queued."""
+	return frappe.enqueue(
+		"legacy_dispatch.sync.run",
+		queue="long",
+		timeout=JOB_TIMEOUT,
+		job_id=JOB_ID,
+		deduplicate=True,
+		now=frappe.flags.in_test,
+		trigger=trigger,
+		user=frappe.session.user,
+	)
+
+
+def due() -> bool:
+	"""True when the sync is enabled and its period has elapsed since the last run started.
+
+	Assumes the cron hook fires every minute; the period is read each time, so a new
+	value takes effect at once.
+	"""
+	settings = frappe.get_single(SETTINGS)
+	if not settings.enabled:
+		return False
+	last = frappe.get_all(
+		"Sync Log",
+		filters={"status": ("!=", "Skipped")},
+		fields=["started"],
+		order_by="started desc",
+		limit=1,
+	)
+	period = max(cint(settings.sync_period), 1)
+	return not last or get_datetime(last[0].started) <= add_to_date(
+		now_datetime(), minutes=-period, seconds=30
+	)
+
+
+def scheduled():
+	"""Cron hook (every minute): only enqueues."""
+	if due():
+		enqueue("Scheduler")

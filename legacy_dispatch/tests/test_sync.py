@@ -1,0 +1,309 @@
+"""End to end on a real site: a legacy MariaDB seeded by the test, the ORM on the other side."""
+
+import subprocess
+import sys
+import time
+from datetime import date
+from unittest.mock import patch
+
+import frappe
+from frappe.tests.utils import FrappeTestCase
+from frappe.utils import add_to_date, get_time, now_datetime
+
+from legacy_dispatch import api, sync
+from legacy_dispatch.tests.utils import clean_site, ensure_target_doctypes, fresh_legacy
+
+# 2026-11-23 23:30 in Toronto: already the 24th in UTC
+EVENING = 1795494600
+
+
+def job(ticket_id) -> frappe._dict:
+	return frappe.get_all(
+		"Dispatch Job", filters={"legacy_ticket_id": str(ticket_id)}, fields=["*"], limit=1
+	)[0]
+
+
+class TestLegacySync(FrappeTestCase):
+	@classmethod
+	def setUpClass(cls):
+		super().setUpClass()
+		ensure_target_doctypes()
+		for customer, account in (("LD Marie Tremblay", "1001"), ("LD Luc Gagnon", "1002")):
+			if not frappe.db.exists("Customer", customer):
+				frappe.get_doc(
+					{"doctype": "Customer", "customer_name": customer, "legacy_account_id": account}
+				).insert()
+		if not frappe.db.exists("Service Location", {"customer": "LD Marie Tremblay"}):
+			frappe.get_doc(
+				{"doctype": "Service Location", "customer": "LD Marie Tremblay", "city": "Saint-Jérôme",
+				 "address": "12 rue Principale", "latitude": 45.7804, "longitude": -74.0036}
+			).insert()  # fmt: skip
+		if not frappe.db.exists("Dispatch Technician", {"full_name": "LD Tech"}):
+			frappe.get_doc({"doctype": "Dispatch Technician", "full_name": "LD Tech"}).insert()
+		cls.tech = frappe.db.get_value("Dispatch Technician", {"full_name": "LD Tech"})
+		frappe.db.commit()
+
+	def setUp(self):
+		clean_site()
+		self.legacy = fresh_legacy()
+		self.legacy.account(1001, address1="12 rue Principale", city="SAINT-JEROME")
+		self.legacy.account(1002, address1="450 boul. Labelle", city="Blainville")
+		self.legacy.dept(1, "Installation")
+		self.legacy.dept(2, "Réparation")
+
+	def tearDown(self):
+		self.legacy.admin.close()
+
+	def seed(self):
+		t = self.legacy.ticket
+		return [
+			t(
+				account_id=1001,
+				dept_id=1,
+				subject="Installation fibre",
+				due_date=EVENING,
+				due_time="09:30",
+				priority=1,
+			),
+			t(
+				account_id=1002,
+				dept_id=2,
+				subject="Perte de signal",
+				due_date=EVENING,
+				due_time="pm",
+				priority=3,
+			),
+			t(account_id=3003, dept_id=9, subject="Modem", due_date=0, due_time="day"),
+			t(account_id=0, dept_id=2, subject="<b>Inventaire</b> camion", due_time="9h30", priority=0),
+		]
+
+	def test_preview_writes_nothing(self):
+		ids = self.seed()
+		before = (frappe.db.count("Dispatch Job"), frappe.db.count("Sync Log"))
+		plan = api.preview()
+		self.assertEqual(before, (frappe.db.count("Dispatch Job"), frappe.db.count("Sync Log")))
+		self.assertEqual((plan["tickets"], plan["created"], plan["unmatched_customer"]), (4, 4, 1))
+		self.assertEqual(plan["unmatched_accounts"], [3003])
+		first = plan["tickets_detail"][0]
+		self.assertEqual(first["legacy_ticket_id"], str(ids[0]))
+		self.assertEqual(
+			(first["action"], first["customer"], first["location_match"]),
+			("create", "LD Marie Tremblay", "matched"),
+		)
+
+	def test_run_creates_jobs_with_the_mapped_fields_and_a_log(self):
+		a, b, c, d = self.seed()
+		out = api.run()
+		self.assertEqual(out["status"], "Success")
+		self.assertEqual(
+			(out["tickets"], out["created"], out["errors"], out["unmatched_customer"]), (4, 4, 0, 1)
+		)
+
+		ja = job(a)
+		location = frappe.db.get_value("Service Location", {"customer": "LD Marie Tremblay"})
+		self.assertEqual(ja.ticket_id, f"LEG-{a}")
+		self.assertEqual((ja.customer, ja.service_location), ("LD Marie Tremblay", location))
+		self.assertAlmostEqual(ja.latitude, 45.7804)
+		self.assertEqual(ja.subject, "Installation fibre")
+		self.assertEqual(
+			(ja.job_type, ja.duration_h, ja.priority, ja.status), ("Installation", 2, "low", "open")
+		)
+		self.assertEqual(ja.scheduled_date, date(2026, 11, 23))  # Toronto, not UTC
+		self.assertEqual(get_time(ja.start_time), get_time("09:30:00"))
+		self.assertIsNone(ja.assigned_tech)
+
+		jb = job(b)
+		self.assertEqual(jb.subject, "Perte de signal — 450 boul. Labelle, Blainville")  # no location matched
+		self.assertEqual((jb.job_type, jb.duration_h, jb.priority), ("Réparation", 1.5, "high"))
+		self.assertEqual(get_time(jb.start_time), get_time("13:00:00"))
+
+		jc = job(c)
+		self.assertIsNone(jc.customer)
+		self.assertIsNone(jc.scheduled_date)
+		self.assertIsNone(jc.start_time)  # an empty Time is not filled with "now"
+		self.assertEqual(job(d).subject, "Inventaire camion")
+
+		log = frappe.get_doc("Sync Log", out["log"])
+		self.assertEqual(
+			(log.status, log.trigger, log.created, log.tickets, log.run_lock), ("Success", "API", 4, 4, None)
+		)
+		rows = {r.legacy_ticket_id: r for r in log.outcomes}
+		self.assertEqual({r.action for r in rows.values()}, {"create"})
+		self.assertEqual(rows[str(a)].dispatch_job, ja.name)
+		self.assertIn("due_time: unusable value '9h30'", rows[str(d)].warnings)
+
+	def test_second_run_creates_nothing_and_writes_nothing(self):
+		self.seed()
+		sync.run()
+		modified = {j.name: j.modified for j in frappe.get_all("Dispatch Job", fields=["name", "modified"])}
+		out = sync.run()
+		self.assertEqual((out["created"], out["updated"], out["unchanged"]), (0, 0, 4))
+		self.assertEqual(
+			modified,
+			{j.name: j.modified for j in frappe.get_all("Dispatch Job", fields=["name", "modified"])},
+		)
+
+	def test_legacy_change_flows_into_an_untouched_job(self):
+		a, *_ = self.seed()
+		sync.run()
+		self.legacy.update(
+			a, subject="Installation fibre 2 Gb/s", due_time="am", priority=3, due_date=EVENING + 86400
+		)
+		out = sync.run()
+		self.assertEqual((out["updated"], out["unchanged"]), (1, 3))
+		ja = job(a)
+		self.assertEqual(
+			(ja.subject, ja.priority, ja.scheduled_date),
+			("Installation fibre 2 Gb/s", "high", date(2026, 11, 24)),
+		)
+		self.assertEqual(get_time(ja.start_time), get_time("08:00:00"))
+		self.assertEqual(sync.run()["unchanged"], 4)
+
+	def test_assigned_or_edited_job_is_left_alone(self):
+		a, b, c, _ = self.seed()
+		sync.run()
+		assigned = frappe.get_doc("Dispatch Job", job(a).name)
+		assigned.assigned_tech = self.tech
+		assigned.save()
+		edited = frappe.get_doc("Dispatch Job", job(b).name)
+		edited.scheduled_date = "2026-12-01"
+		edited.save()
+		frappe.db.commit()
+		for t in (a, b, c):
+			self.legacy.update(t, subject="Changé en legacy")
+		out = sync.run()
+		self.assertEqual((out["skipped"], out["updated"]), (2, 1))
+		self.assertEqual(job(a).subject, "Installation fibre")
+		self.assertEqual(str(job(b).scheduled_date), "2026-12-01")
+		self.assertEqual(job(c).subject, "Changé en legacy")
+		reasons = {r.legacy_ticket_id: r.reason for r in frappe.get_doc("Sync Log", out["log"]).outcomes}
+		self.assertEqual(reasons[str(a)], f"left alone: assigned to {self.tech}")
+		self.assertEqual(reasons[str(b)], "left alone: changed by a dispatcher: scheduled_date")
+
+	def test_closed_ticket_cancels_its_untouched_job_and_reports_an_owned_one(self):
+		a, b, *_ = self.seed()
+		sync.run()
+		owned = frappe.get_doc("Dispatch Job", job(b).name)
+		owned.assigned_tech = self.tech
+		owned.save()
+		frappe.db.commit()
+		self.legacy.update(a, status="closed")
+		self.legacy.update(b, status="closed")
+		out = sync.run()
+		self.assertEqual((out["cancelled"], out["skipped"]), (1, 1))
+		self.assertEqual(job(a).status, "cancelled")
+		self.assertEqual(job(b).status, "open")
+		reasons = {r.legacy_ticket_id: r.reason for r in frappe.get_doc("Sync Log", out["log"]).outcomes}
+		self.assertEqual(reasons[str(b)], f"ticket closed in legacy; job kept, assigned to {self.tech}")
+
+	def test_one_refused_ticket_does_not_stop_the_run(self):
+		_a, b, _c, _d = self.seed()
+		real_write = sync.write
+
+		def refuse_b(decision):
+			if decision.legacy_ticket_id == str(b):
+				real_write(decision)  # the insert reaches the database, then the site refuses
+				frappe.throw("Dispatch board closed for this customer")
+			return real_write(decision)
+
+		with patch.object(sync, "write", refuse_b):
+			out = sync.run()
+		self.assertEqual((out["status"], out["created"], out["errors"]), ("Partial", 3, 1))
+		self.assertFalse(frappe.db.exists("Dispatch Job", {"legacy_ticket_id": str(b)}))
+		row = next(r for r in frappe.get_doc("Sync Log", out["log"]).outcomes if r.legacy_ticket_id == str(b))
+		self.assertEqual(
+			(row.action, row.reason),
+			("error", "create refused by the site: Dispatch board closed for this customer"),
+		)
+		self.assertEqual(sync.run()["created"], 1)  # the next run picks it up
+
+	def test_unreachable_legacy_database_fails_cleanly(self):
+		self.seed()
+		frappe.db.set_single_value("Legacy Dispatch Settings", "port", 1)
+		out = sync.run()
+		self.assertEqual(out["status"], "Failed")
+		self.assertIn("cannot connect to the server", out["message"])
+		self.assertEqual(frappe.db.count("Dispatch Job", {"legacy_ticket_id": ("is", "set")}), 0)
+		self.assertIsNone(frappe.db.get_value("Sync Log", out["log"], "run_lock"))
+
+	def test_a_run_in_progress_makes_the_next_one_skip_until_it_goes_stale(self):
+		self.seed()
+		holder = sync.new_log("Scheduler", None, status="Running", run_lock=sync.RUN_LOCK)
+		holder.insert()
+		frappe.db.commit()
+		out = sync.run("Button")
+		self.assertEqual((out["status"], out["created"]), ("Skipped", 0))
+		# the holder's worker died: once its heartbeat is old, the lock is released
+		frappe.db.set_value(
+			"Sync Log", holder.name, "modified", add_to_date(now_datetime(), hours=-1), update_modified=False
+		)
+		frappe.db.commit()
+		self.assertEqual(sync.run("Button")["created"], 4)
+		self.assertEqual(frappe.db.get_value("Sync Log", holder.name, "status"), "Failed")
+
+	def test_two_runs_started_at_the_same_moment_create_no_duplicate(self):
+		ids = self.seed() + [self.legacy.ticket(subject=f"Lot {i}") for i in range(40)]
+		start = time.time() + 3
+		code = (
+			"import time, frappe\n"
+			f"frappe.init(site={frappe.local.site!r}, sites_path={frappe.local.sites_path!r}); frappe.connect()\n"
+			"from legacy_dispatch.sync import run\n"
+			f"while time.time() < {start}: time.sleep(0.001)\n"
+			"r = run('CLI'); print(r['status'], r['created']); frappe.destroy()\n"
+		)
+		procs = [
+			subprocess.Popen(
+				[sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+			)
+			for _ in range(2)
+		]
+		outputs = [p.communicate(timeout=120) for p in procs]
+		self.assertEqual([p.returncode for p in procs], [0, 0], outputs)
+		results = sorted(out.split()[-2:] for out, _err in outputs)
+		created = sum(int(n) for _status, n in results)
+		self.assertEqual(created, len(ids), results)
+		keys = frappe.get_all(
+			"Dispatch Job", filters={"legacy_ticket_id": ("is", "set")}, pluck="legacy_ticket_id"
+		)
+		self.assertEqual(sorted(keys, key=int), [str(i) for i in ids])
+
+	def test_ordinary_jobs_without_a_legacy_ticket_and_the_unique_key(self):
+		ordinary = [
+			frappe.get_doc({"doctype": "Dispatch Job", "subject": f"Tournée {i}"}).insert() for i in range(2)
+		]
+		self.assertEqual([j.legacy_ticket_id for j in ordinary], [None, None])
+		frappe.get_doc({"doctype": "Dispatch Job", "subject": "A", "legacy_ticket_id": "77"}).insert()
+		with self.assertRaises(frappe.UniqueValidationError):
+			frappe.get_doc({"doctype": "Dispatch Job", "subject": "B", "legacy_ticket_id": "77"}).insert()
+		frappe.db.rollback()
+
+	def test_only_system_managers(self):
+		frappe.set_user("Guest")
+		frappe.flags.in_test = False  # frappe.only_for lets everyone through in tests
+		try:
+			for method in (api.preview, api.run, api.enqueue_run):
+				with self.assertRaises(frappe.PermissionError):
+					method()
+		finally:
+			frappe.flags.in_test = True
+			frappe.set_user("Administrator")
+		self.assertEqual(frappe.db.count("Sync Log"), 0)
+
+	def test_scheduler_enqueues_only_when_enabled_and_due(self):
+		self.seed()
+		settings = frappe.get_single("Legacy Dispatch Settings")
+		settings.enabled = 0
+		settings.save()
+		self.assertFalse(sync.due())
+		settings.enabled, settings.sync_period = 1, 15
+		settings.save()
+		self.assertTrue(sync.due())
+		sync.scheduled()  # runs inline in tests
+		self.assertEqual(frappe.db.get_value("Sync Log", {"trigger": "Scheduler"}, "created"), 4)
+		self.assertFalse(sync.due())
+		frappe.db.set_single_value("Legacy Dispatch Settings", "sync_period", 1)
+		log = frappe.get_all("Sync Log", pluck="name")[0]
+		frappe.db.set_value("Sync Log", log, "started", add_to_date(now_datetime(), minutes=-2))
+		self.assertTrue(sync.due())
+		frappe.db.set_single_value("Legacy Dispatch Settings", "enabled", 0)
+		frappe.db.commit()

@@ -172,16 +172,17 @@ def take_lock(log) -> bool:
 	"""
 	stale_before = add_to_date(now_datetime(), minutes=-STALE_AFTER_MINUTES)
 	for holder in frappe.get_all("Sync Log", filters={"run_lock": RUN_LOCK}, fields=["name", "modified"]):
-		if get_datetime(holder.modified) < stale_before:
-			frappe.db.set_value(
-				"Sync Log",
-				holder.name,
-				{
-					"run_lock": None,
-					"status": "Failed",
-					"message": _("Interrupted: the worker stopped during the run"),
-				},
-			)
+		if get_datetime(holder.modified) >= stale_before:
+			return False  # a live run: no need to hit the unique index
+		frappe.db.set_value(
+			"Sync Log",
+			holder.name,
+			{
+				"run_lock": None,
+				"status": "Failed",
+				"message": _("Interrupted: the worker stopped during the run"),
+			},
+		)
 	frappe.db.commit()  # nosemgrep
 	frappe.db.savepoint("legacy_lock")
 	try:

@@ -99,9 +99,14 @@ def load_directory() -> Directory:
 	return Directory(customers, locations)
 
 
-def make_plan(source) -> list[Decision]:
-	_conn, config = load_settings()
-	return build_plan(source, config, load_jobs(), load_directory())
+def plan_now() -> list[Decision]:
+	"""Read the legacy selection and the site's state, and plan. Writes nothing.
+
+	Everything is read before anything is written: a legacy database that fails
+	mid-read leaves the site untouched."""
+	conn, config = load_settings()
+	with LegacyDB(conn) as source:
+		return build_plan(source, config, load_jobs(), load_directory())
 
 
 # --- applying the plan --------------------------------------------------------------------
@@ -218,9 +223,7 @@ def run(trigger: str = "API", user: str | None = None) -> dict:
 
 	decisions: list[Decision] = []
 	try:
-		conn, _config = load_settings()
-		with LegacyDB(conn) as source:
-			decisions = make_plan(source)
+		decisions = plan_now()
 		apply(decisions, log.name)
 		failed = sum(d.action == ERROR for d in decisions)
 		log.status = "Partial" if failed else "Success"
@@ -291,9 +294,7 @@ def result(log, decisions: list[Decision]) -> dict:
 
 def preview() -> dict:
 	"""What a run would do now, ticket by ticket. Reads only."""
-	conn, _config = load_settings()
-	with LegacyDB(conn) as source:
-		decisions = make_plan(source)
+	decisions = plan_now()
 	return {
 		**summary(decisions),
 		"unmatched_accounts": sorted({d.mapped.ticket.account_id for d in unmatched(decisions)}),

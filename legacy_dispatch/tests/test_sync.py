@@ -11,6 +11,7 @@ from frappe.tests.utils import FrappeTestCase
 from frappe.utils import add_to_date, get_time, now_datetime
 
 from legacy_dispatch import api, sync
+from legacy_dispatch.core.legacy import LegacyDB
 from legacy_dispatch.tests.utils import clean_site, ensure_target_doctypes, fresh_legacy
 
 # 2026-11-23 23:30 in Toronto: already the 24th in UTC
@@ -21,6 +22,16 @@ def job(ticket_id) -> frappe._dict:
 	return frappe.get_all(
 		"Dispatch Job", filters={"legacy_ticket_id": str(ticket_id)}, fields=["*"], limit=1
 	)[0]
+
+
+def count_queries(fn) -> tuple[int, int]:
+	"""(site queries, legacy queries) sent while fn runs."""
+	with (
+		patch.object(frappe.db, "sql", wraps=frappe.db.sql) as site,
+		patch.object(LegacyDB, "execute", autospec=True, side_effect=LegacyDB.execute) as legacy,
+	):
+		fn()
+	return site.call_count, legacy.call_count
 
 
 class TestLegacySync(FrappeTestCase):
@@ -307,3 +318,19 @@ class TestLegacySync(FrappeTestCase):
 		self.assertTrue(sync.due())
 		frappe.db.set_single_value("Legacy Dispatch Settings", "enabled", 0)
 		frappe.db.commit()
+
+	def test_lookups_do_not_grow_with_the_number_of_tickets(self):
+		counts = {}
+		for n in (10, 200):
+			clean_site()
+			self.setUp()
+			for i in range(n):
+				self.legacy.ticket(
+					account_id=1001 + i % 2, dept_id=1 + i % 2, subject=f"T{i}", due_date=EVENING
+				)
+			sync.run()
+			counts[n] = (count_queries(sync.plan_now), count_queries(sync.run))
+		self.assertEqual(counts[10], counts[200])
+		(plan_site, plan_legacy), _run = counts[200]
+		self.assertEqual(plan_legacy, 2)  # read-only session, then one streamed SELECT
+		self.assertLess(plan_site, 10)

@@ -15,6 +15,7 @@ from legacy_dispatch.core.legacy import Connection, LegacyDB, LegacyError
 from legacy_dispatch.core.mapping import MANAGED_FIELDS, Config, Department, Directory, Location
 from legacy_dispatch.core.planner import (
 	CANCEL,
+	COUNT_FIELDS,
 	CREATE,
 	ERROR,
 	SKIP,
@@ -26,7 +27,6 @@ from legacy_dispatch.core.planner import (
 	owner,
 	snapshot,
 	summary,
-	unmatched,
 )
 
 SETTINGS = "Legacy Dispatch Settings"
@@ -245,8 +245,8 @@ def finish(log, decisions: list[Decision], seconds: float) -> None:
 	log.unchanged_tickets = ", ".join(
 		d.legacy_ticket_id for d in decisions if d.action == UNCHANGED and not d.warnings
 	)
-	fields = ["status", "message", "traceback", "finished", "duration", "run_lock", "unchanged_tickets"]
-	frappe.db.set_value("Sync Log", log.name, {f: log.get(f) for f in fields + list(summary([]))})
+	fields = ("status", "message", "traceback", "finished", "duration", "run_lock", "unchanged_tickets")
+	frappe.db.set_value("Sync Log", log.name, {f: log.get(f) for f in fields + COUNT_FIELDS})
 	rows = [outcome_row(log.name, i, d) for i, d in enumerate(outcomes(decisions), 1)]
 	for start in range(0, len(rows), 5000):
 		chunk = rows[start : start + 5000]
@@ -282,24 +282,13 @@ def outcome_row(parent: str, idx: int, d: Decision) -> dict:
 
 
 def result(log, decisions: list[Decision]) -> dict:
-	counts = summary(decisions)
-	return {
-		"status": log.status,
-		"log": log.name,
-		"message": log.message,
-		**counts,
-		"unmatched_accounts": sorted({d.mapped.ticket.account_id for d in unmatched(decisions)}),
-	}
+	return {"status": log.status, "log": log.name, "message": log.message, **summary(decisions)}
 
 
 def preview() -> dict:
 	"""What a run would do now, ticket by ticket. Reads only."""
 	decisions = plan_now()
-	return {
-		**summary(decisions),
-		"unmatched_accounts": sorted({d.mapped.ticket.account_id for d in unmatched(decisions)}),
-		"tickets_detail": [describe(d) for d in decisions],
-	}
+	return {**summary(decisions), "tickets_detail": [describe(d) for d in decisions]}
 
 
 def describe(d: Decision) -> dict:

@@ -24,6 +24,7 @@ COUNTS = {
 	SKIP: "skipped",
 	ERROR: "errors",
 }
+COUNT_FIELDS = ("tickets", *COUNTS.values(), "unmatched_customer")
 CLOSED_STATUSES = ("cancelled", "completed")
 FLOAT_FIELDS = ("latitude", "longitude", "duration_h")
 
@@ -167,7 +168,14 @@ def unmatched(decisions: list[Decision]) -> list[Decision]:
 
 
 def summary(decisions: list[Decision]) -> dict:
+	"""The run's counts (COUNT_FIELDS) and the legacy accounts no Customer claims."""
 	counts = dict.fromkeys(COUNTS.values(), 0)
 	for d in decisions:
 		counts[COUNTS[d.action]] += 1
-	return {"tickets": len(decisions), **counts, "unmatched_customer": len(unmatched(decisions))}
+	missing = unmatched(decisions)
+	return {
+		"tickets": len(decisions),
+		**counts,
+		"unmatched_customer": len(missing),
+		"unmatched_accounts": sorted({d.mapped.ticket.account_id for d in missing}),
+	}

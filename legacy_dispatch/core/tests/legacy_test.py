@@ -102,4 +102,4 @@ def test_preflight_on_the_sample(capsys):
 	assert "LEG-5008" not in out  # closed
 	assert "LEG-5009" not in out  # assigned to someone else
 	assert "warning: due_time: unusable value '9h30', no start time" in out
-	assert out.strip().endswith("errors: 0, unmatched_customer: 2")
+	assert out.strip().endswith("errors: 0, unmatched_customer: 2, unmatched_accounts: [1003, 1004]")

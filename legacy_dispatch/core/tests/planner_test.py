@@ -187,7 +187,15 @@ def test_summary_counts_and_unmatched(legacy, site):
 	legacy.ticket(account_id=0)
 	counts = summary(list(site.run(legacy, directory=Directory({"6": ["C6"]})).values()))
 	assert counts == dict(
-		tickets=3, created=3, updated=0, cancelled=0, unchanged=0, skipped=0, errors=0, unmatched_customer=1
+		tickets=3,
+		created=3,
+		updated=0,
+		cancelled=0,
+		unchanged=0,
+		skipped=0,
+		errors=0,
+		unmatched_customer=1,
+		unmatched_accounts=[5],
 	)
 
 

@@ -5,6 +5,8 @@ Only this module and api.py touch the site; the decisions themselves come from
 legacy_dispatch.core, which knows nothing of Frappe.
 """
 
+import os
+import socket
 import time
 
 import frappe
@@ -33,7 +35,7 @@ SETTINGS = "Legacy Dispatch Settings"
 JOB_ID = "legacy_dispatch_sync"  # one id for scheduler and button: never two runs queued
 JOB_TIMEOUT = 3600
 RUN_LOCK = "legacy_dispatch"  # value of Sync Log.run_lock (unique) while a run is in progress
-STALE_AFTER_MINUTES = 15  # a Running log not touched for this long belongs to a dead worker
+STALE_AFTER_MINUTES = 15  # a Running log with no heartbeat for this long belongs to a dead run
 COMMIT_EVERY = 200
 DURATION_FIELDS = {
 	"Installation": "duration_installation",
@@ -58,6 +60,9 @@ def load_settings() -> tuple[Connection, Config]:
 		database=s.database or "gestionclient",
 		connect_timeout=cint(s.connect_timeout) or 10,
 		read_timeout=cint(s.read_timeout) or None,
+		tls=bool(s.tls),
+		tls_ca=s.tls_ca or None,
+		tls_verify=bool(s.tls_verify),
 	)
 	departments = {
 		cint(r.dept_id): Department(
@@ -172,12 +177,12 @@ def take_lock(log) -> bool:
 	"""Insert the Running log holding the unique run lock; False when another run holds it.
 
 	The unique index decides between two runs started at the same moment, on MariaDB and
-	PostgreSQL alike. A lock left by a killed worker (not touched for STALE_AFTER_MINUTES)
-	is released first, its log marked Failed.
+	PostgreSQL alike. A lock left by a dead run is released first, its log marked Failed.
 	"""
-	stale_before = add_to_date(now_datetime(), minutes=-STALE_AFTER_MINUTES)
-	for holder in frappe.get_all("Sync Log", filters={"run_lock": RUN_LOCK}, fields=["name", "modified"]):
-		if get_datetime(holder.modified) >= stale_before:
+	for holder in frappe.get_all(
+		"Sync Log", filters={"run_lock": RUN_LOCK}, fields=["name", "modified", "worker"]
+	):
+		if not dead(holder):
 			return False  # a live run: no need to hit the unique index
 		frappe.db.set_value(
 			"Sync Log",
@@ -199,6 +204,24 @@ def take_lock(log) -> bool:
 	return True
 
 
+def this_worker() -> str:
+	return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def dead(holder) -> bool:
+	"""A run is dead when its process is gone from this host, or its log has had no
+	heartbeat for STALE_AFTER_MINUTES (a process on another host, or a hung one)."""
+	host, _, pid = (holder.worker or "").rpartition(":")
+	if host == socket.gethostname() and pid.isdigit():
+		try:
+			os.kill(int(pid), 0)
+		except ProcessLookupError:
+			return True
+		except PermissionError:
+			pass
+	return get_datetime(holder.modified) < add_to_date(now_datetime(), minutes=-STALE_AFTER_MINUTES)
+
+
 def new_log(trigger: str, user: str | None, **values):
 	return frappe.get_doc(
 		{
@@ -206,6 +229,7 @@ def new_log(trigger: str, user: str | None, **values):
 			"trigger": trigger,
 			"user": user or frappe.session.user,
 			"started": now_datetime(),
+			"worker": this_worker(),
 			**values,
 		}
 	)

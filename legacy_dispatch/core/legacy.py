@@ -6,6 +6,7 @@ yield the same `Ticket` rows from `open_tickets` and `tickets_by_id`.
 """
 
 from collections.abc import Iterator
+from contextlib import suppress
 from dataclasses import dataclass
 
 import MySQLdb
@@ -33,6 +34,7 @@ REASONS = {
 	2005: "unknown server host",
 	2006: "the server went away",
 	2013: "connection lost or timed out",
+	2026: "TLS error",
 }
 
 
@@ -50,6 +52,9 @@ class Connection:
 	connect_timeout: int = 10
 	read_timeout: int | None = None
 	unix_socket: str | None = None
+	tls: bool = False  # encrypt the connection
+	tls_ca: str | None = None  # CA file that signed the server's certificate
+	tls_verify: bool = True  # check the certificate and the host name (else: encrypt only)
 
 	def describe(self) -> str:
 		where = self.unix_socket or f"{self.host}:{self.port}"
@@ -86,6 +91,10 @@ class LegacyDB:
 		)
 		if p.read_timeout:
 			kwargs["read_timeout"] = int(p.read_timeout)
+		if p.tls:
+			kwargs["ssl_mode"] = "VERIFY_IDENTITY" if p.tls_verify else "REQUIRED"
+			if p.tls_ca:
+				kwargs["ssl"] = {"ca": p.tls_ca}
 		# use_unicode=False: text is decoded in `text`, so one bad byte cannot abort a run
 		try:
 			self.db = MySQLdb.connect(charset="utf8mb4", use_unicode=False, **kwargs)
@@ -121,7 +130,8 @@ class LegacyDB:
 		except MySQLdb.Error as e:
 			raise LegacyError(self.reason(e)) from None
 		finally:
-			cursor.close()
+			with suppress(MySQLdb.Error):  # closing a broken stream fails too; the first error counts
+				cursor.close()
 
 	def open_tickets(self, staff_id: int) -> Iterator[Ticket]:
 		"""The bridge's selection: open tickets assigned to the field staff account."""

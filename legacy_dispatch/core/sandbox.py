@@ -68,9 +68,11 @@ class RunningMariaDB(Server):
 class ThrowawayMariaDB(Server):
 	"""`with ThrowawayMariaDB() as server:` gives `server.connection(database)`."""
 
-	def __init__(self):
+	def __init__(self, *server_args: str):
+		"""`server_args` are passed to mariadbd; with a --port=... the server also listens on TCP."""
 		self.dir = Path(tempfile.mkdtemp(prefix="legacy-mariadb-"))
 		self.socket = str(self.dir / "mysqld.sock")
+		self.args = server_args or ("--skip-networking",)
 		self.process = None
 
 	def __enter__(self) -> "ThrowawayMariaDB":
@@ -82,9 +84,9 @@ class ThrowawayMariaDB(Server):
 		)  # fmt: skip
 		self.process = subprocess.Popen(
 			[find("mariadbd", "mysqld"), "--no-defaults", f"--datadir={data}", f"--socket={self.socket}",
-			 f"--pid-file={self.dir / 'mysqld.pid'}", f"--user={user}", "--skip-networking", "--skip-log-bin",
+			 f"--pid-file={self.dir / 'mysqld.pid'}", f"--user={user}", "--skip-log-bin",
 			 "--innodb-buffer-pool-size=64M", "--character-set-server=utf8mb4",
-			 "--collation-server=utf8mb4_unicode_ci", f"--log-error={self.dir / 'error.log'}"],
+			 "--collation-server=utf8mb4_unicode_ci", f"--log-error={self.dir / 'error.log'}", *self.args],
 			stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
 		)  # fmt: skip
 		deadline = time.monotonic() + 60

@@ -1,14 +1,18 @@
 """The legacy reader against the real MariaDB: read-only, streamed, precise about failures."""
 
+import socket
+import subprocess
+import time
+from dataclasses import replace
 from pathlib import Path
 
 import MySQLdb
 import pytest
 
 from legacy_dispatch.core import legacy as legacy_module
-from legacy_dispatch.core.legacy import Connection, LegacyDB, LegacyError
+from legacy_dispatch.core.legacy import Connection, LegacyDB, LegacyError, text
 from legacy_dispatch.core.preflight import main as preflight
-from legacy_dispatch.core.sandbox import legacy_ddl
+from legacy_dispatch.core.sandbox import ThrowawayMariaDB, legacy_ddl
 
 SHARED_DDL = Path(__file__).resolve().parents[4] / "shared" / "legacy" / "gestionclient.sql"
 
@@ -103,3 +107,129 @@ def test_preflight_on_the_sample(capsys):
 	assert "LEG-5009" not in out  # assigned to someone else
 	assert "warning: due_time: unusable value '9h30', no start time" in out
 	assert out.strip().endswith("errors: 0, unmatched_customer: 2, unmatched_accounts: [1003, 1004]")
+
+
+@pytest.fixture
+def silent_port():
+	"""A TCP port that accepts connections and never says a word (a hung server)."""
+	sock = socket.socket()
+	sock.bind(("127.0.0.1", 0))
+	sock.listen(8)
+	yield sock.getsockname()[1]
+	sock.close()
+
+
+def test_connect_timeout_on_a_hung_server(silent_port):
+	started = time.monotonic()
+	with pytest.raises(LegacyError, match=r"connection lost or timed out \[2013\]"):
+		with LegacyDB(Connection(host="127.0.0.1", port=silent_port, connect_timeout=1)):
+			pass
+	assert time.monotonic() - started < 5
+
+
+def test_query_timeout(legacy):
+	legacy.ticket()
+	legacy.sql("LOCK TABLES ticket WRITE")  # the selection now waits for the lock
+	try:
+		started = time.monotonic()
+		with pytest.raises(LegacyError, match=r"connection lost or timed out \[2013\]"):
+			with legacy.open(read_timeout=1) as source:
+				list(source.open_tickets(3301))
+		assert time.monotonic() - started < 10
+	finally:
+		legacy.sql("UNLOCK TABLES")
+
+
+def test_connection_killed_between_two_reads(legacy):
+	legacy.ticket()
+	with legacy.open() as source:
+		assert len(list(source.open_tickets(3301))) == 1
+		legacy.sql(f"KILL {source.db.thread_id()}")
+		with pytest.raises(LegacyError, match=r"\[(2006|2013)\]"):
+			source.tickets_by_id([1])
+
+
+def test_connection_killed_while_streaming(legacy, monkeypatch):
+	monkeypatch.setattr(legacy_module, "BATCH", 100)
+	legacy.sql(
+		"INSERT INTO ticket (id, dept_id, subject, assign_to, date_create, last_update) "
+		"SELECT seq, 1, REPEAT('x', 250), 3301, 1, 1 FROM seq_1_to_20000"
+	)
+	with legacy.open() as source:
+		tickets = source.open_tickets(3301)
+		next(tickets)
+		legacy.sql(f"KILL {source.db.thread_id()}")
+		with pytest.raises(LegacyError, match=r"\[(2006|2013|2026|1927)\]"):
+			list(tickets)
+
+
+@pytest.fixture(scope="module")
+def tls_server(tmp_path_factory):
+	"""A MariaDB on 127.0.0.1 with a certificate for 127.0.0.1 signed by a test CA."""
+	d = tmp_path_factory.mktemp("tls")
+
+	def openssl(*args):
+		subprocess.run(["openssl", *args], cwd=d, check=True, capture_output=True)
+
+	openssl(
+		"req",
+		"-x509",
+		"-newkey",
+		"rsa:2048",
+		"-nodes",
+		"-days",
+		"2",
+		"-subj",
+		"/CN=Test CA",
+		"-keyout",
+		"ca.key",
+		"-out",
+		"ca.pem",
+	)
+	openssl(
+		"req",
+		"-newkey",
+		"rsa:2048",
+		"-nodes",
+		"-subj",
+		"/CN=127.0.0.1",
+		"-keyout",
+		"server.key",
+		"-out",
+		"server.csr",
+	)
+	(d / "ext").write_text("subjectAltName=IP:127.0.0.1\n")
+	openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-days", "2", "-extfile", "ext", "-out", "server.pem")  # fmt: skip
+	with socket.socket() as s:
+		s.bind(("127.0.0.1", 0))
+		port = s.getsockname()[1]
+	args = (f"--port={port}", "--bind-address=127.0.0.1", f"--ssl-ca={d}/ca.pem", f"--ssl-cert={d}/server.pem", f"--ssl-key={d}/server.key")  # fmt: skip
+	with ThrowawayMariaDB(*args) as server:
+		server.create_database("gestionclient")
+		cur = server.admin().cursor()
+		cur.execute("CREATE USER bridge@'%' IDENTIFIED BY 'pw' REQUIRE SSL")
+		cur.execute("GRANT SELECT ON gestionclient.* TO bridge@'%'")
+		yield Connection(host="127.0.0.1", port=port, user="bridge", password="pw", tls_ca=str(d / "ca.pem"))
+
+
+def cipher(conn: Connection) -> str:
+	with LegacyDB(conn) as source:
+		return text(next(source.rows("SHOW STATUS LIKE 'Ssl_cipher'"))[1])
+
+
+def test_tls_verified_against_the_ca(tls_server):
+	assert cipher(replace(tls_server, tls=True)).startswith("TLS")
+
+
+def test_tls_refuses_a_certificate_from_another_ca(tls_server):
+	with pytest.raises(LegacyError, match=r"TLS error \[2026\]"):
+		cipher(replace(tls_server, tls=True, tls_ca="/etc/ssl/certs/ca-certificates.crt"))
+
+
+def test_tls_encrypt_only_without_verification(tls_server):
+	assert cipher(replace(tls_server, tls=True, tls_ca=None, tls_verify=False)).startswith("TLS")
+
+
+def test_server_requiring_tls_refuses_a_plain_connection(tls_server):
+	with pytest.raises(LegacyError, match=r"\[1045\]"):
+		cipher(tls_server)

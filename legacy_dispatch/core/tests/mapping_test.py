@@ -4,7 +4,7 @@ from datetime import UTC, date, datetime, time
 
 import pytest
 
-from legacy_dispatch.core.mapping import Config, Department, Directory, Location, fold, map_ticket
+from legacy_dispatch.core.mapping import Config, Department, Directory, Location, Ticket, fold, map_ticket
 
 
 def epoch(*utc) -> int:
@@ -70,6 +70,7 @@ def test_negative_due_date_is_bad_input(legacy):
 		(" AM ", time(8, 0)),
 		("pm", time(13, 0)),
 		("Pm", time(13, 0)),
+		(" PM ", time(13, 0)),
 		("day", None),
 		(" DAY", None),
 		("", None),
@@ -97,6 +98,7 @@ def test_invalid_due_time_warns_and_leaves_no_time(legacy, raw):
 		(2, "medium", False),
 		(3, "high", False),
 		(9, "high", False),
+		(99, "high", False),
 		(0, "medium", True),
 		(-1, "medium", True),
 	],
@@ -243,3 +245,21 @@ def test_subject_is_plain_text(legacy, raw, expected):
 def test_fold():
 	assert fold(" Saint-Jérôme ") == fold("SAINT JEROME") == "saint jerome"
 	assert fold(None) == ""
+
+
+def test_far_future_due_date_is_kept(legacy):
+	m = mapped(legacy, due_date=2147483647)  # the INT column's maximum, 2038-01-19 03:14:07 UTC
+	assert m.fields["scheduled_date"] == date(2038, 1, 18)
+	assert m.warnings == []
+
+
+def test_city_null_matches_no_location_and_adds_only_the_address(legacy, directory):
+	legacy.account(1001, address1="12 rue Principale", city=None)
+	m = mapped(legacy, directory=directory, account_id=1001, subject="Panne")
+	assert (m.fields["service_location"], m.location_match) == (None, "no city match")
+	assert m.fields["subject"] == "Panne — 12 rue Principale"
+
+
+def test_department_null_from_a_source_is_autre():
+	m = map_ticket(Ticket(id=1, dept_id=None), Config(), Directory())
+	assert (m.fields["job_type"], m.fields["duration_h"], m.included) == ("Autre", 1.0, True)

@@ -16,6 +16,7 @@ class TestLegacyDispatchSettings(FrappeTestCase):
 	def test_settings_that_make_no_sense_are_refused(self):
 		for values, message in (
 			({"staff_id": 0}, "Legacy Staff ID"),
+			({"staff_id": "tech"}, "Legacy Staff ID"),
 			({"sync_period": 0}, "Sync Period"),
 			({"port": 70000}, "Port"),
 			({"time_zone": "Montreal/Quebec"}, "Unknown time zone"),

@@ -36,8 +36,10 @@ def legacy_server() -> RunningMariaDB:
 	)
 
 
-def fresh_legacy(name: str = "legacy_dispatch_test") -> Legacy:
-	"""An empty legacy database, and the site's settings pointed at it."""
+def fresh_legacy(name: str | None = None) -> Legacy:
+	"""An empty legacy database (one per site, so two sites' tests can run at once),
+	and the site's settings pointed at it."""
+	name = name or "legacy_test_" + "".join(c if c.isalnum() else "_" for c in frappe.local.site)
 	legacy = Legacy(legacy_server(), name)
 	settings = frappe.get_single("Legacy Dispatch Settings")
 	c = legacy.conn

@@ -5,15 +5,16 @@ import frappe
 import pytz
 from frappe import _
 from frappe.model.document import Document
+from frappe.utils import cint
 
 
 class LegacyDispatchSettings(Document):
 	def validate(self):
-		if self.staff_id is None or int(self.staff_id) < 1:
+		if cint(self.staff_id) < 1:
 			frappe.throw(_("Legacy Staff ID must be a positive number (the legacy staff.id)."))
-		if int(self.sync_period or 0) < 1:
+		if cint(self.sync_period) < 1:
 			frappe.throw(_("Sync Period must be at least 1 minute."))
-		if not 0 < int(self.port or 0) < 65536:
+		if not 0 < cint(self.port) < 65536:
 			frappe.throw(_("Port must be between 1 and 65535."))
 		if self.time_zone not in pytz.all_timezones_set:
 			frappe.throw(

@@ -3,6 +3,7 @@
 import frappe
 from frappe import _
 
+from legacy_dispatch import health as health_check
 from legacy_dispatch import sync
 from legacy_dispatch.core.legacy import LegacyError
 
@@ -34,3 +35,10 @@ def enqueue_run() -> dict:
 	if job is None:
 		return {"queued": False, "message": _("A legacy sync is already queued or running.")}
 	return {"queued": True, "message": _("Legacy sync queued.")}
+
+
+@frappe.whitelist(methods=["GET"])
+def health() -> dict:
+	"""Last run, last success, and what needs attention (shown on the settings form)."""
+	frappe.only_for(ROLES)
+	return health_check.health()

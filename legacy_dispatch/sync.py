@@ -30,6 +30,7 @@ from legacy_dispatch.core.planner import (
 	snapshot,
 	summary,
 )
+from legacy_dispatch.health import alert_if_failing
 
 SETTINGS = "Legacy Dispatch Settings"
 JOB_ID = "legacy_dispatch_sync"  # one id for scheduler and button: never two runs queued
@@ -50,13 +51,15 @@ DURATION_FIELDS = {
 # --- settings and site state -------------------------------------------------------------
 
 
-def load_settings() -> tuple[Connection, Config]:
-	s = frappe.get_single(SETTINGS)
+def load_settings(s=None) -> tuple[Connection, Config]:
+	"""The core's connection and config from the settings (or from a form's unsaved copy)."""
+	s = s or frappe.get_single(SETTINGS)
+	typed = s.password and set(s.password) != {"*"}  # a form sends asterisks for a stored password
 	conn = Connection(
 		host=s.host or "127.0.0.1",
 		port=cint(s.port) or 3306,
 		user=s.user or "",
-		password=s.get_password("password", raise_exception=False) or "",
+		password=s.password if typed else s.get_password("password", raise_exception=False) or "",
 		database=s.database or "gestionclient",
 		connect_timeout=cint(s.connect_timeout) or 10,
 		read_timeout=cint(s.read_timeout) or None,
@@ -104,13 +107,19 @@ def load_directory() -> Directory:
 	return Directory(customers, locations)
 
 
+def open_legacy(settings=None) -> tuple[LegacyDB, Config]:
+	"""The legacy source (use it as a context manager) and the mapping config."""
+	conn, config = load_settings(settings)
+	return LegacyDB(conn), config
+
+
 def plan_now() -> list[Decision]:
 	"""Read the legacy selection and the site's state, and plan. Writes nothing.
 
 	Everything is read before anything is written: a legacy database that fails
 	mid-read leaves the site untouched."""
-	conn, config = load_settings()
-	with LegacyDB(conn) as source:
+	source, config = open_legacy()
+	with source:
 		return build_plan(source, config, load_jobs(), load_directory())
 
 
@@ -166,7 +175,7 @@ def apply(decisions: list[Decision], log_name: str | None = None) -> None:
 				)
 			frappe.db.commit()  # nosemgrep
 			frappe.publish_progress(
-				i * 100 / len(writes), title=_("Legacy sync"), description=f"{i}/{len(writes)}"
+				i * 100 / len(writes), _("Legacy sync"), SETTINGS, SETTINGS, f"{i}/{len(writes)}"
 			)
 
 
@@ -259,7 +268,12 @@ def run(trigger: str = "API", user: str | None = None) -> dict:
 		frappe.db.rollback()
 		log.status, log.message, log.traceback = "Failed", str(e), frappe.get_traceback()
 	finish(log, decisions, time.monotonic() - started)
-	return result(log, decisions)
+	if log.status == "Failed":
+		alert_if_failing(log.name)
+		frappe.db.commit()  # nosemgrep
+	out = result(log, decisions)
+	frappe.publish_realtime("legacy_dispatch_done", out, doctype=SETTINGS, docname=SETTINGS)
+	return out
 
 
 def finish(log, decisions: list[Decision], seconds: float) -> None:

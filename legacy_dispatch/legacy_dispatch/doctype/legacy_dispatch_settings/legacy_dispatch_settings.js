@@ -2,7 +2,35 @@
 // License: MIT. See license.txt
 
 frappe.ui.form.on("Legacy Dispatch Settings", {
+	setup(frm) {
+		frappe.realtime.on("legacy_dispatch_done", (out) => {
+			frappe.hide_progress();
+			show_result(out);
+			frm.events.show_health(frm);
+		});
+	},
+
 	refresh(frm) {
+		frm.add_custom_button(__("Test connection"), () => {
+			frm.call({ doc: frm.doc, method: "test_connection", freeze: true }).then(({ message: r }) => {
+				if (r.ok) {
+					frappe.msgprint({
+						title: __("Connection OK"),
+						indicator: "green",
+						message: __("Legacy server {0}: {1} open tickets selected.", [r.version, r.open_tickets]),
+					});
+				} else {
+					frappe.msgprint({ title: __("Connection failed"), indicator: "red", message: r.reason });
+				}
+			});
+		}, __("Legacy"));
+		frm.add_custom_button(__("Load departments"), () => {
+			frm.call({ doc: frm.doc, method: "load_departments", freeze: true }).then(() => {
+				frm.dirty();
+				frm.refresh_field("departments");
+				frappe.show_alert({ message: __("Departments loaded: review them, then save."), indicator: "blue" });
+			});
+		}, __("Legacy"));
 		frm.add_custom_button(__("Preview"), () => {
 			frappe.call({
 				method: "legacy_dispatch.api.preview",
@@ -14,33 +42,73 @@ frappe.ui.form.on("Legacy Dispatch Settings", {
 		frm.add_custom_button(__("Run legacy sync"), () => {
 			frappe.call({ method: "legacy_dispatch.api.enqueue_run" }).then(({ message }) => {
 				frappe.show_alert({ message: message.message, indicator: message.queued ? "green" : "orange" });
+				if (message.queued) frappe.show_progress(__("Legacy sync"), 0, 100, __("Queued…"));
 			});
 		}).addClass("btn-primary");
+		frm.events.show_health(frm);
+	},
+
+	show_health(frm) {
+		frappe.call({ method: "legacy_dispatch.api.health", type: "GET" }).then(({ message: h }) => {
+			const run = (log) =>
+				log
+					? `<a href="/app/sync-log/${log.name}">${frappe.datetime.str_to_user(log.started)}</a> —
+					   ${__(log.status)}: ${__("{0} tickets, {1} created, {2} updated, {3} cancelled, {4} errors",
+						[log.tickets, log.created, log.updated, log.cancelled, log.errors])}`
+					: __("never");
+			const warnings = h.warnings
+				.map((w) => `<div class="alert alert-warning">${frappe.utils.escape_html(w)}</div>`)
+				.join("");
+			frm.get_field("health_html").$wrapper.html(`
+				${warnings || `<div class="alert alert-success">${__("All good.")}</div>`}
+				<p>${__("Automatic sync")}: <b>${h.enabled ? __("on, every {0} minutes", [h.period]) : __("off")}</b></p>
+				<p>${__("Last run")}: ${run(h.last_run)}</p>
+				<p>${__("Last success")}: ${run(h.last_success)}</p>`);
+		});
 	},
 });
 
+function show_result(out) {
+	frappe.msgprint({
+		title: __("Legacy sync: {0}", [__(out.status)]),
+		indicator: { Success: "green", Partial: "orange", Failed: "red" }[out.status] || "gray",
+		message: `${__("{0} tickets: {1} created, {2} updated, {3} cancelled, {4} unchanged, {5} skipped, {6} errors.",
+			[out.tickets, out.created, out.updated, out.cancelled, out.unchanged, out.skipped, out.errors])}
+			${out.message ? `<br>${frappe.utils.escape_html(out.message)}` : ""}
+			<br><a href="/app/sync-log/${out.log}">${__("Open the Sync Log")}</a>`,
+	});
+}
+
 function show_preview(plan) {
-	const counts = ["created", "updated", "cancelled", "unchanged", "skipped", "unmatched_customer"]
-		.map((key) => `${__(key)}: <b>${plan[key]}</b>`)
-		.join(" · ");
-	const rows = plan.tickets_detail
-		.map(
-			(t) => `<tr>
-				<td>LEG-${frappe.utils.escape_html(t.legacy_ticket_id)}</td>
-				<td>${__(t.action)}</td>
-				<td>${frappe.utils.escape_html(t.reason)}</td>
-				<td>${frappe.utils.escape_html(t.subject || "")}</td>
-				<td>${__(t.customer_match || "")} ${frappe.utils.escape_html(t.customer || "")}</td>
-				<td>${__(t.location_match || "")} ${frappe.utils.escape_html(t.service_location || "")}</td>
-			</tr>`
-		)
-		.join("");
 	const dialog = new frappe.ui.Dialog({ title: __("Legacy sync preview"), size: "extra-large" });
-	dialog.$body.html(`<p>${counts}</p>
-		<table class="table table-bordered table-sm">
-			<thead><tr><th>${__("Ticket")}</th><th>${__("Action")}</th><th>${__("Reason")}</th>
-			<th>${__("Subject")}</th><th>${__("Customer")}</th><th>${__("Service Location")}</th></tr></thead>
-			<tbody>${rows}</tbody>
-		</table>`);
+	const counts = ["created", "updated", "cancelled", "unchanged", "skipped", "unmatched_customer"]
+		.map((key) => `${__(frappe.unscrub(key))}: <b>${plan[key]}</b>`)
+		.join(" · ");
+	const unmatched = plan.unmatched_accounts.length
+		? `<p>${__("Legacy accounts with no Customer")}: ${plan.unmatched_accounts.join(", ")}</p>`
+		: "";
+	dialog.$body.html(`<p>${counts}</p>${unmatched}<div class="preview-table"></div>`);
+	const column = (id, name, width) => ({ id, name, width, editable: false });
+	new frappe.DataTable(dialog.$body.find(".preview-table").get(0), {
+		columns: [
+			column("ticket", __("Ticket"), 90),
+			column("action", __("Action"), 90),
+			column("reason", __("Reason"), 260),
+			column("subject", __("Subject"), 260),
+			column("customer", __("Customer"), 200),
+			column("location", __("Service Location"), 160),
+		],
+		data: plan.tickets_detail.map((t) => ({
+			ticket: `LEG-${t.legacy_ticket_id}`,
+			action: __(t.action),
+			reason: t.reason,
+			subject: t.subject || "",
+			customer: `${__(t.customer_match || "")} ${t.customer || ""}`,
+			location: `${__(t.location_match || "")} ${t.service_location || ""}`,
+		})),
+		inlineFilters: true,
+		layout: "fluid",
+		serialNoColumn: false,
+	});
 	dialog.show();
 }

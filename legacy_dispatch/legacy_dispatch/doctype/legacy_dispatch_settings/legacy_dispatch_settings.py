@@ -7,6 +7,9 @@ from frappe import _
 from frappe.model.document import Document
 from frappe.utils import cint
 
+from legacy_dispatch.core.legacy import LegacyError
+from legacy_dispatch.core.mapping import is_field_department, job_type_for_name
+
 
 class LegacyDispatchSettings(Document):
 	def validate(self):
@@ -25,3 +28,45 @@ class LegacyDispatchSettings(Document):
 			if row.dept_id in seen:
 				frappe.throw(_("Department {0} appears twice in the department map.").format(row.dept_id))
 			seen.add(row.dept_id)
+
+	@frappe.whitelist()
+	def test_connection(self) -> dict:
+		"""Connect read-only with the values on the form: the server's version and how many
+		open tickets the selection finds, or the exact reason it failed."""
+		from legacy_dispatch.sync import open_legacy
+
+		source, config = open_legacy(self)
+		try:
+			with source:
+				count = sum(1 for _ticket in source.open_tickets(config.staff_id))
+				return {"ok": True, "version": source.server_version(), "open_tickets": count}
+		except LegacyError as e:
+			return {"ok": False, "reason": str(e)}
+
+	@frappe.whitelist()
+	def load_departments(self) -> None:
+		"""Fill the department map from the legacy `dept` table. Rows already in the map keep
+		the operator's job type, duration and inclusion; new ones get a job type from their
+		name and are left out when they are not field work (ToDo, Support…)."""
+		from legacy_dispatch.sync import open_legacy
+
+		source, _config = open_legacy(self)
+		try:
+			with source:
+				departments = source.departments()
+		except LegacyError as e:
+			frappe.throw(str(e), title=_("Legacy database unreachable"))
+		rows = {cint(row.dept_id): row for row in self.departments}
+		for dept_id, name in departments:
+			if dept_id in rows:
+				rows[dept_id].dept_name = name
+			else:
+				self.append(
+					"departments",
+					{
+						"dept_id": dept_id,
+						"dept_name": name,
+						"job_type": job_type_for_name(name),
+						"included": int(is_field_department(name)),
+					},
+				)

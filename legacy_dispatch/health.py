@@ -1,0 +1,112 @@
+"""Is the bridge healthy? Told on the settings form, by `bench legacy-dispatch status`, and to
+System Managers by a notification once runs keep failing."""
+
+import frappe
+from frappe import _
+from frappe.utils import add_to_date, cint, get_datetime, now_datetime
+from frappe.utils.scheduler import is_dormant, is_scheduler_disabled, is_scheduler_inactive
+
+SETTINGS = "Legacy Dispatch Settings"
+DONE = ("Success", "Partial")  # runs that went through, possibly with some tickets refused
+LOG_FIELDS = [
+	"name",
+	"status",
+	"trigger",
+	"started",
+	"duration",
+	"message",
+	"tickets",
+	"created",
+	"updated",
+	"cancelled",
+	"errors",
+]
+
+
+def last_log(statuses) -> dict | None:
+	logs = frappe.get_all(
+		"Sync Log", filters={"status": ("in", statuses)}, fields=LOG_FIELDS, order_by="started desc", limit=1
+	)
+	return logs[0] if logs else None
+
+
+def consecutive_failures() -> int:
+	"""How many of the latest runs failed, back to the last one that went through."""
+	statuses = frappe.get_all(
+		"Sync Log",
+		filters={"status": ("in", ("Failed", *DONE))},
+		pluck="status",
+		order_by="started desc",
+		limit=50,
+	)
+	return next((i for i, s in enumerate(statuses) if s != "Failed"), len(statuses))
+
+
+def health() -> dict:
+	settings = frappe.get_single(SETTINGS)
+	period = max(cint(settings.sync_period), 1)
+	last, last_success = last_log(("Failed", *DONE)), last_log(DONE)
+	failures = consecutive_failures()
+	warnings = []
+	if settings.enabled:
+		if is_scheduler_disabled(verbose=False):
+			warnings.append(_("The scheduler is disabled on this site: no automatic run will happen."))
+		elif is_scheduler_inactive(verbose=False):
+			warnings.append(
+				_(
+					"The scheduler is paused (maintenance mode or pause_scheduler): no automatic run will happen."
+				)
+			)
+		if is_dormant():
+			warnings.append(
+				_(
+					"The site is dormant (nobody logged in for days): Frappe runs scheduled jobs only once a day."
+				)
+			)
+		stale_before = add_to_date(now_datetime(), minutes=-3 * period)
+		if not last_success or get_datetime(last_success.started) < stale_before:
+			warnings.append(
+				_("No successful run for more than three sync periods ({0} minutes).").format(3 * period)
+			)
+	if failures:
+		warnings.append(_("The last {0} run(s) failed: {1}").format(failures, last.message if last else ""))
+	return {
+		"enabled": bool(settings.enabled),
+		"period": period,
+		"last_run": last,
+		"last_success": last_success,
+		"consecutive_failures": failures,
+		"warnings": warnings,
+	}
+
+
+def alert_if_failing(log_name: str) -> None:
+	"""After N failed runs in a row (N a setting), notify the System Managers, once."""
+	threshold = cint(frappe.db.get_single_value(SETTINGS, "alert_after_failures"))
+	if not threshold or consecutive_failures() != threshold:
+		return
+	users = frappe.get_all(
+		"Has Role",
+		filters={
+			"role": "System Manager",
+			"parenttype": "User",
+			"parent": ("not in", ("Administrator", "Guest")),
+		},
+		pluck="parent",
+		distinct=True,
+	)
+	enabled = (
+		frappe.get_all("User", filters={"name": ("in", users), "enabled": 1}, pluck="name") if users else []
+	)
+	for user in [*enabled, "Administrator"]:
+		frappe.get_doc(
+			{
+				"doctype": "Notification Log",
+				"for_user": user,
+				"type": "Alert",
+				"document_type": "Sync Log",
+				"document_name": log_name,
+				"subject": _("Legacy sync: the last {0} runs failed").format(threshold),
+				"email_content": frappe.db.get_value("Sync Log", log_name, "message"),
+			}
+		).insert(ignore_permissions=True)

@@ -1,8 +1,11 @@
 """Read the legacy helpdesk (MariaDB `gestionclient`): read-only session, parameterised SQL,
 rows streamed in batches.
 
-This is the one piece that knows the legacy schema: another source only has to
-yield the same `Ticket` rows from `open_tickets` and `tickets_by_id`.
+`LegacyDB` reads the `gestionclient` schema. Another source (osticket.py,
+custom_query.py) subclasses it and overrides only its SQL (`open_sql`, `ids_sql`,
+`departments_sql`), how a row becomes a `Ticket` (`ticket`) and what the session
+needs once open (`prepare`): connecting, the read-only session, streaming and the
+error reasons stay here. sources.py picks the reader from the settings.
 """
 
 from collections.abc import Iterator
@@ -96,12 +99,21 @@ class LegacyDB:
 			if p.tls_ca:
 				kwargs["ssl"] = {"ca": p.tls_ca}
 		# use_unicode=False: text is decoded in `text`, so one bad byte cannot abort a run
+		# multi_statements=False: one execute() never runs more than one statement
 		try:
-			self.db = MySQLdb.connect(charset="utf8mb4", use_unicode=False, **kwargs)
+			self.db = MySQLdb.connect(charset="utf8mb4", use_unicode=False, multi_statements=False, **kwargs)
 		except MySQLdb.Error as e:
 			raise LegacyError(self.reason(e)) from None
-		self.execute(self.db.cursor(), "SET SESSION TRANSACTION READ ONLY")
+		try:
+			self.execute(self.db.cursor(), "SET SESSION TRANSACTION READ ONLY")
+			self.prepare()
+		except BaseException:
+			self.__exit__()
+			raise
 		return self
+
+	def prepare(self):
+		"""What a source needs once the read-only session is open (nothing here)."""
 
 	def __exit__(self, *exc):
 		if self.db:
@@ -133,25 +145,42 @@ class LegacyDB:
 			with suppress(MySQLdb.Error):  # closing a broken stream fails too; the first error counts
 				cursor.close()
 
+	# --- the schema: what a subclass overrides ---
+
+	def open_sql(self) -> str:
+		"""The selection, by id; its two parameters are the status 'open' and the staff id."""
+		return TICKET_SELECT + " WHERE t.status = %s AND t.assign_to = %s ORDER BY t.id"
+
+	def ids_sql(self, count: int) -> str:
+		"""The tickets whose ids are the `count` parameters."""
+		return TICKET_SELECT + " WHERE t.id IN (" + ", ".join(["%s"] * count) + ")"
+
+	def departments_sql(self) -> str:
+		return "SELECT id, name FROM dept ORDER BY id"
+
+	def ticket(self, row: tuple) -> Ticket:
+		return ticket_from_row(row)
+
+	# --- the reader ---
+
 	def open_tickets(self, staff_id: int) -> Iterator[Ticket]:
 		"""The bridge's selection: open tickets assigned to the field staff account."""
-		sql = TICKET_SELECT + " WHERE t.status = %s AND t.assign_to = %s ORDER BY t.id"
-		for row in self.rows(sql, ("open", int(staff_id))):
-			ticket = ticket_from_row(row)
+		for row in self.rows(self.open_sql(), ("open", int(staff_id))):
+			ticket = self.ticket(row)
 			if ticket.status == "open":  # the column's collation also matches 'OPEN'
 				yield ticket
 
 	def tickets_by_id(self, ids) -> dict[int, Ticket]:
+		"""The tickets with these ids as they stand now, whatever their status; a deleted one is absent."""
 		ids = sorted({int(i) for i in ids})
 		found = {}
 		for start in range(0, len(ids), BATCH):
 			chunk = ids[start : start + BATCH]
-			sql = TICKET_SELECT + " WHERE t.id IN (" + ", ".join(["%s"] * len(chunk)) + ")"
-			found.update((t.id, t) for t in map(ticket_from_row, self.rows(sql, chunk)))
+			found.update((t.id, t) for t in map(self.ticket, self.rows(self.ids_sql(len(chunk)), chunk)))
 		return found
 
 	def departments(self) -> list[tuple[int, str]]:
-		return [(i, text(n)) for i, n in self.rows("SELECT id, name FROM dept ORDER BY id")]
+		return [(i, text(n)) for i, n in self.rows(self.departments_sql())]
 
 	def server_version(self) -> str:
 		return text(next(self.rows("SELECT VERSION()"))[0])

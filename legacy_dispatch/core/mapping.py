@@ -12,6 +12,7 @@ from datetime import date, datetime, time
 
 import pytz
 
+PRIORITIES = ("low", "medium", "high", "urgent")  # Dispatch Job.priority
 JOB_TYPES = ("Installation", "Réparation", "Maintenance", "Retrait", "Dépannage", "Autre")
 DEFAULT_DURATIONS = {"Installation": 2.0, "Réparation": 1.5}
 DEFAULT_DURATION = 1.0
@@ -42,14 +43,19 @@ MANAGED_FIELDS = (
 
 @dataclass(frozen=True)
 class Ticket:
-	"""One legacy ticket as read, joined with its account's address and department name."""
+	"""One legacy ticket as read, joined with its account's address and department name.
+
+	The one normalised row every source yields (see SOURCES.md): `due_date` and
+	`last_update` are Unix epoch seconds; `priority` is gestionclient's number
+	(1 low, 2 medium, 3+ high) or already a level name from PRIORITIES.
+	"""
 
 	id: int
 	account_id: int | None = None
 	dept_id: int | None = None
 	subject: str | None = None
 	status: str = "open"
-	priority: int | None = 2
+	priority: int | str | None = 2
 	assign_to: int | None = None
 	due_date: int | None = None
 	due_time: str | None = None
@@ -164,7 +170,7 @@ def scheduled_date(epoch, tz_name: str, warnings: list[str]) -> date | None:
 		if int(epoch) < 0:
 			raise ValueError
 		return datetime.fromtimestamp(int(epoch), pytz.timezone(tz_name)).date()
-	except (ValueError, OverflowError, OSError):
+	except (TypeError, ValueError, OverflowError, OSError):
 		warnings.append(f"due_date: unusable value {epoch!r}, no scheduled date")
 		return None
 
@@ -186,6 +192,9 @@ def start_time(raw, warnings: list[str]) -> time | None:
 
 
 def priority(raw, warnings: list[str]) -> str:
+	"""1 low, 2 medium, 3+ high (SPEC §2); a level name (low, medium, high, urgent) is kept."""
+	if isinstance(raw, str) and raw.strip().lower() in PRIORITIES:
+		return raw.strip().lower()
 	try:
 		value = int(raw)
 	except (TypeError, ValueError):

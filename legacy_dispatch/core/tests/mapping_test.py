@@ -263,3 +263,15 @@ def test_city_null_matches_no_location_and_adds_only_the_address(legacy, directo
 def test_department_null_from_a_source_is_autre():
 	m = map_ticket(Ticket(id=1, dept_id=None), Config(), Directory())
 	assert (m.fields["job_type"], m.fields["duration_h"], m.included) == ("Autre", 1.0, True)
+
+
+@pytest.mark.parametrize("raw", ["low", "medium", "High", " urgent "])
+def test_priority_level_names_from_other_sources_are_kept(raw):
+	m = map_ticket(Ticket(1, subject="s", priority=raw), Config(), Directory())
+	assert (m.fields["priority"], m.warnings) == (raw.strip().lower(), [])
+
+
+def test_a_date_instead_of_an_epoch_is_bad_input():
+	m = map_ticket(Ticket(1, subject="s", due_date=datetime(2026, 11, 24)), Config(), Directory())
+	assert m.fields["scheduled_date"] is None
+	assert m.warnings == ["due_date: unusable value datetime.datetime(2026, 11, 24, 0, 0), no scheduled date"]

@@ -30,6 +30,7 @@ from legacy_dispatch.core.planner import (
 	snapshot,
 	summary,
 )
+from legacy_dispatch.core.sources import open_source
 from legacy_dispatch.health import alert_if_failing
 
 SETTINGS = "Legacy Dispatch Settings"
@@ -107,18 +108,22 @@ def load_directory() -> Directory:
 	return Directory(customers, locations)
 
 
-def open_legacy(settings=None) -> tuple[LegacyDB, Config]:
-	"""The legacy source (use it as a context manager) and the mapping config."""
-	conn, config = load_settings(settings)
-	return LegacyDB(conn), config
+def open_legacy(settings=None, preview: bool = False) -> tuple[LegacyDB, Config]:
+	"""The legacy source of the chosen profile (use it as a context manager) and the
+	mapping config. A preview of a custom query reads at most its row limit."""
+	s = settings or frappe.get_single(SETTINGS)
+	conn, config = load_settings(s)
+	options = {f: s.get(f) for f in ("table_prefix", "assignee", "customer_key")}
+	options.update(query=s.custom_query, row_limit=cint(s.row_limit) if preview else None)
+	return open_source(s.source_profile, conn, options), config
 
 
-def plan_now() -> list[Decision]:
+def plan_now(preview: bool = False) -> list[Decision]:
 	"""Read the legacy selection and the site's state, and plan. Writes nothing.
 
 	Everything is read before anything is written: a legacy database that fails
 	mid-read leaves the site untouched."""
-	source, config = open_legacy()
+	source, config = open_legacy(preview=preview)
 	with source:
 		return build_plan(source, config, load_jobs(), load_directory())
 
@@ -325,7 +330,7 @@ def result(log, decisions: list[Decision]) -> dict:
 
 def preview() -> dict:
 	"""What a run would do now, ticket by ticket. Reads only."""
-	decisions = plan_now()
+	decisions = plan_now(preview=True)
 	return {**summary(decisions), "tickets_detail": [describe(d) for d in decisions]}
 
 

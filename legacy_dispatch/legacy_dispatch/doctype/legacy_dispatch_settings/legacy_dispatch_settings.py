@@ -9,6 +9,7 @@ from frappe.utils import cint
 
 from legacy_dispatch.core.legacy import LegacyError
 from legacy_dispatch.core.mapping import is_field_department, job_type_for_name
+from legacy_dispatch.core.sources import validate_custom_query
 
 
 class LegacyDispatchSettings(Document):
@@ -23,11 +24,22 @@ class LegacyDispatchSettings(Document):
 			frappe.throw(
 				_("Unknown time zone {0}. Use a name such as America/Toronto.").format(self.time_zone)
 			)
+		if self.source_profile == "custom":
+			self.check_custom_query()
 		seen = set()
 		for row in self.departments:
 			if row.dept_id in seen:
 				frappe.throw(_("Department {0} appears twice in the department map.").format(row.dept_id))
 			seen.add(row.dept_id)
+
+	def check_custom_query(self):
+		"""A custom query must be one read-only SELECT returning the normalised columns."""
+		from legacy_dispatch.sync import load_settings
+
+		try:
+			validate_custom_query(load_settings(self)[0], self.custom_query)
+		except LegacyError as e:
+			frappe.throw(str(e), title=_("Custom query refused"))
 
 	@frappe.whitelist()
 	def test_connection(self) -> dict:

@@ -158,6 +158,9 @@ class CustomQueryDB(LegacyDB):
 			values["account_id"] = None  # '' or '0' as text: an internal ticket, like 0 and NULL
 		return Ticket(**values)
 
+	def accounts_sql(self, count: int) -> None:
+		return None  # the query is the only schema known: no account table
+
 	def departments(self) -> list[tuple[int, str]]:
 		"""The departments the query's tickets are in (the query is the only schema known)."""
 		if "dept_id" not in self.columns:

@@ -158,6 +158,13 @@ class LegacyDB:
 	def departments_sql(self) -> str:
 		return "SELECT id, name FROM dept ORDER BY id"
 
+	def accounts_sql(self, count: int) -> str | None:
+		"""id, display name, address and city of `count` accounts (None: the source has no such table)."""
+		return (
+			"SELECT id, COALESCE(NULLIF(company, ''), CONCAT_WS(' ', first_name, last_name)), address1, city"
+			" FROM account WHERE id IN (" + ", ".join(["%s"] * count) + ")"
+		)
+
 	def ticket(self, row: tuple) -> Ticket:
 		return ticket_from_row(row)
 
@@ -178,6 +185,13 @@ class LegacyDB:
 			chunk = ids[start : start + BATCH]
 			found.update((t.id, t) for t in map(self.ticket, self.rows(self.ids_sql(len(chunk)), chunk)))
 		return found
+
+	def accounts(self, ids) -> dict[int, tuple[str | None, str | None, str | None]]:
+		"""Name, address and city of legacy customer accounts (for the unmatched-customers report)."""
+		ids = sorted({int(i) for i in ids})
+		if not ids or not self.accounts_sql(1):
+			return {}
+		return {row[0]: tuple(map(text, row[1:])) for row in self.rows(self.accounts_sql(len(ids)), ids)}
 
 	def departments(self) -> list[tuple[int, str]]:
 		return [(i, text(n)) for i, n in self.rows(self.departments_sql())]

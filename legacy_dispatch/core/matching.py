@@ -8,8 +8,9 @@ from .mapping import fold
 
 @dataclass(frozen=True)
 class Candidate:
-	name: str  # Customer name
+	name: str  # Customer name (the document's)
 	cities: frozenset[str] = frozenset()  # folded cities of its service locations
+	title: str | None = None  # customer_name, when it differs from the name
 
 
 def words(text: str | None) -> set[str]:
@@ -25,7 +26,7 @@ def likely_customer(
 	wanted, town = words(account_name), fold(city)
 	best = None
 	for c in candidates:
-		have = words(c.name)
+		have = words(c.title or c.name)
 		if not wanted or not have:
 			continue
 		score = len(wanted & have) / len(wanted | have) + (0.25 if town and town in c.cities else 0)

@@ -119,6 +119,10 @@ class OsTicketDB(LegacyDB):
 	def departments_sql(self) -> str:
 		return f"SELECT id, name FROM {self.table('department')} ORDER BY id"
 
+	def accounts_sql(self, count: int) -> str:
+		table = self.table("organization" if self.customer_key == "organization" else "user")
+		return f"SELECT id, name, NULL, NULL FROM {table} WHERE id IN (" + ", ".join(["%s"] * count) + ")"
+
 	def open_sql(self) -> str:
 		return self.select + f" WHERE s.state = %s AND t.{ASSIGNEES[self.assignee]} = %s ORDER BY t.ticket_id"
 

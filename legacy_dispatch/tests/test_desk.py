@@ -189,6 +189,45 @@ class TestDesk(FrappeTestCase):
 		self.assertEqual(state["consecutive_failures"], 4)
 		self.assertTrue(state["warnings"][-1].startswith("The last 4 run(s) failed: legacy database"))
 
+	# --- unmatched customers report ---------------------------------------------------
+
+	def test_unmatched_customers_report(self):
+		from legacy_dispatch.legacy_dispatch.report.unmatched_customers.unmatched_customers import execute
+
+		for name, city in (("LD Tremblay, Marie", "Laval"), ("LD Marie Tremblay-Roy", "Mirabel")):
+			if not frappe.db.exists("Customer", name):
+				frappe.get_doc({"doctype": "Customer", "customer_name": name}).insert()
+				frappe.get_doc({"doctype": "Service Location", "customer": name, "city": city}).insert()
+		self.legacy.account(
+			8001, first_name="LD Marie", last_name="Tremblay", address1="3 rue du Lac", city="LAVAL"
+		)
+		self.legacy.account(8002, company="Zzyzx Quarry", city="Laval")
+		for account in (8001, 8001, 8002, 0):
+			self.legacy.ticket(account_id=account)
+		columns, rows = execute()
+		self.assertEqual(
+			[c["fieldname"] for c in columns][:5],
+			["account_id", "account_name", "address", "city", "open_tickets"],
+		)
+		self.assertEqual(
+			[
+				(
+					r["account_id"],
+					r["account_name"],
+					r["address"],
+					r["city"],
+					r["open_tickets"],
+					r["likely_customer"],
+				)
+				for r in rows
+			],
+			[
+				("8001", "LD Marie Tremblay", "3 rue du Lac", "LAVAL", 2, "LD Tremblay, Marie"),
+				("8002", "Zzyzx Quarry", None, "Laval", 1, None),
+			],
+		)
+		self.assertEqual(rows[0]["score"], 1.25)  # every word, and a location in the same city
+
 	# --- CLI -----------------------------------------------------------------------------
 
 	def test_cli_preview_run_status(self):

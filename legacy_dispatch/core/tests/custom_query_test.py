@@ -283,3 +283,8 @@ def test_epoch_values_as_text_and_levels_in_any_case(legacy):
 	m = map_ticket(t, Config(), Directory())
 	assert (m.fields["scheduled_date"], m.fields["priority"], m.warnings) == (date(2026, 11, 23), "high", [])
 	assert datetime.fromtimestamp(1795494600, UTC).date() == date(2026, 11, 24)
+
+
+def test_a_custom_query_has_no_account_table(legacy):
+	with CustomQueryDB(legacy.conn, "SELECT id, subject, status, assign_to, due_date FROM ticket") as source:
+		assert source.accounts([1]) == {}

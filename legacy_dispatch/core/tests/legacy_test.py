@@ -233,3 +233,14 @@ def test_tls_encrypt_only_without_verification(tls_server):
 def test_server_requiring_tls_refuses_a_plain_connection(tls_server):
 	with pytest.raises(LegacyError, match=r"\[1045\]"):
 		cipher(tls_server)
+
+
+def test_accounts_for_the_unmatched_report(legacy):
+	legacy.account(5, first_name="Marie", last_name="Tremblay", address1="12 rue Principale", city="Laval")
+	legacy.account(6, first_name="Luc", last_name="Roy", company="Fromagerie Roy", city="Mirabel")
+	with legacy.open() as source:
+		assert source.accounts([5, 6, 7]) == {
+			5: ("Marie Tremblay", "12 rue Principale", "Laval"),
+			6: ("Fromagerie Roy", None, "Mirabel"),
+		}
+		assert source.accounts([]) == {}

@@ -25,3 +25,8 @@ def test_no_suggestion_below_half_the_words():
 	assert likely_customer("Luc Bergeron", "Laval", CANDIDATES) is None
 	assert likely_customer("", "Laval", CANDIDATES) is None
 	assert likely_customer("Marie", None, CANDIDATES) is None  # 1 word of 2 is not enough
+
+
+def test_the_customer_name_is_compared_and_the_document_name_returned():
+	candidates = [Candidate("CUST-00042", frozenset(), "Gagnon, Luc")]
+	assert likely_customer("Luc Gagnon", None, candidates) == ("CUST-00042", 1.0)

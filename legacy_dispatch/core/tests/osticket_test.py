@@ -319,3 +319,12 @@ def test_the_grants_in_sources_md_are_enough(osticket, server):
 	osticket.drop_cdata()
 	with OsTicketDB(conn) as source:
 		assert [t.subject for t in source.open_tickets(3301)] == ["Pose"]
+
+
+def test_accounts_are_osticket_users_or_organizations(osticket):
+	org = osticket.organization("Fromagerie Roy")
+	user = osticket.user("Marie Tremblay", org_id=org)
+	with osticket.open() as source:
+		assert source.accounts([user]) == {user: ("Marie Tremblay", None, None)}
+	with osticket.open(customer_key="organization") as source:
+		assert source.accounts([org]) == {org: ("Fromagerie Roy", None, None)}

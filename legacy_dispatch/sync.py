@@ -14,7 +14,7 @@ from frappe import _
 from frappe.utils import add_to_date, cint, flt, get_datetime, now_datetime
 
 from legacy_dispatch.core.legacy import Connection, LegacyDB, LegacyError
-from legacy_dispatch.core.mapping import MANAGED_FIELDS, Config, Department, Directory, Location
+from legacy_dispatch.core.mapping import MANAGED_FIELDS, Config, Department, Directory, Location, Text
 from legacy_dispatch.core.planner import (
 	CANCEL,
 	COUNT_FIELDS,
@@ -146,7 +146,7 @@ def write(d: Decision) -> str:
 	doc = frappe.get_doc("Dispatch Job", d.job, for_update=True)
 	reason = owner(Job(doc.name, d.legacy_ticket_id, doc.as_dict(), doc.assigned_tech, doc.legacy_synced))
 	if reason:
-		d.action, d.reason = SKIP, f"left alone: {reason} (during this run)"
+		d.action, d.reason = SKIP, Text("left alone: {0} (during this run)", reason)
 		return doc.name
 	doc.update(d.changes)
 	doc.legacy_synced = snapshot(doc.as_dict())
@@ -165,13 +165,11 @@ def apply(decisions: list[Decision], log_name: str | None = None) -> None:
 			frappe.db.release_savepoint("legacy_ticket")
 		except frappe.UniqueValidationError:
 			frappe.db.rollback(save_point="legacy_ticket")
-			d.action, d.reason = SKIP, "already created by another run"
+			d.action, d.reason = SKIP, Text("already created by another run")
 		except Exception as e:
 			frappe.db.rollback(save_point="legacy_ticket")
-			d.action, d.reason = (
-				ERROR,
-				f"{d.action} refused by the site: {frappe.utils.strip_html(str(e)) or type(e).__name__}",
-			)
+			why = frappe.utils.strip_html(str(e)) or type(e).__name__
+			d.action, d.reason = ERROR, Text("{0} refused by the site: {1}", Text(d.action), why)
 		frappe.clear_messages()
 		if i % COMMIT_EVERY == 0 or i == len(writes):
 			if log_name:  # heartbeat: a log touched recently belongs to a live run
@@ -297,6 +295,11 @@ def finish(log, decisions: list[Decision], seconds: float) -> None:
 	frappe.db.commit()  # nosemgrep
 
 
+def translated(text) -> str:
+	"""A core reason or warning in the user's language (the core speaks English)."""
+	return text.translated(_) if isinstance(text, Text) else text
+
+
 def outcomes(decisions: list[Decision]) -> list[Decision]:
 	return [d for d in decisions if d.action != UNCHANGED or d.warnings]
 
@@ -317,8 +320,8 @@ def outcome_row(parent: str, idx: int, d: Decision) -> dict:
 		"legacy_ticket_id": d.legacy_ticket_id,
 		"action": d.action,
 		"dispatch_job": d.job,
-		"reason": d.reason,
-		"warnings": "\n".join(d.warnings),
+		"reason": translated(d.reason),
+		"warnings": "\n".join(map(translated, d.warnings)),
 		"customer_match": m.customer_match if m else None,
 		"location_match": m.location_match if m else None,
 	}
@@ -339,7 +342,7 @@ def describe(d: Decision) -> dict:
 	return {
 		"legacy_ticket_id": d.legacy_ticket_id,
 		"action": d.action,
-		"reason": d.reason,
+		"reason": translated(d.reason),
 		"dispatch_job": d.job,
 		"subject": m.fields["subject"] if m else None,
 		"account_id": m.ticket.account_id if m else None,
@@ -348,7 +351,7 @@ def describe(d: Decision) -> dict:
 		"service_location": m.fields["service_location"] if m else None,
 		"location_match": m.location_match if m else None,
 		"changes": {k: str(v) if v is not None else None for k, v in d.changes.items()},
-		"warnings": d.warnings,
+		"warnings": [translated(w) for w in d.warnings],
 	}
 
 

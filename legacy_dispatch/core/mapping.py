@@ -41,6 +41,20 @@ MANAGED_FIELDS = (
 )
 
 
+class Text(str):
+	"""English text that keeps its template and arguments, so the Desk can show it in the
+	user's language (`text.translated(_)`); a plain str everywhere else."""
+
+	def __new__(cls, template: str, *args):
+		self = super().__new__(cls, template.format(*args))
+		self.template, self.args = template, args
+		return self
+
+	def translated(self, gettext) -> str:
+		args = (a.translated(gettext) if isinstance(a, Text) else a for a in self.args)
+		return gettext(self.template).format(*args)
+
+
 @dataclass(frozen=True)
 class Ticket:
 	"""One legacy ticket as read, joined with its account's address and department name.
@@ -171,7 +185,7 @@ def scheduled_date(epoch, tz_name: str, warnings: list[str]) -> date | None:
 			raise ValueError
 		return datetime.fromtimestamp(int(epoch), pytz.timezone(tz_name)).date()
 	except (TypeError, ValueError, OverflowError, OSError):
-		warnings.append(f"due_date: unusable value {epoch!r}, no scheduled date")
+		warnings.append(Text("due_date: unusable value {0!r}, no scheduled date", epoch))
 		return None
 
 
@@ -187,7 +201,7 @@ def start_time(raw, warnings: list[str]) -> time | None:
 	m = re.fullmatch(r"(\d{1,2}):(\d{2})(?::(\d{2}))?", key)
 	if m and int(m[1]) < 24 and int(m[2]) < 60 and int(m[3] or 0) < 60:
 		return time(int(m[1]), int(m[2]), int(m[3] or 0))
-	warnings.append(f"due_time: unusable value {raw!r}, no start time")
+	warnings.append(Text("due_time: unusable value {0!r}, no start time", raw))
 	return None
 
 
@@ -200,7 +214,7 @@ def priority(raw, warnings: list[str]) -> str:
 	except (TypeError, ValueError):
 		value = 0
 	if value < 1:
-		warnings.append(f"priority: unusable value {raw!r}, set to medium")
+		warnings.append(Text("priority: unusable value {0!r}, set to medium", raw))
 		return "medium"
 	return {1: "low", 2: "medium"}.get(value, "high")
 
@@ -213,7 +227,12 @@ def match_customer(ticket: Ticket, directory: Directory, warnings: list[str]) ->
 		return names[0], "matched"
 	if names:
 		warnings.append(
-			f"customer: account {ticket.account_id} is claimed by {len(names)} customers ({', '.join(sorted(names))}), none set"
+			Text(
+				"customer: account {0} is claimed by {1} customers ({2}), none set",
+				ticket.account_id,
+				len(names),
+				", ".join(sorted(names)),
+			)
 		)
 		return None, "ambiguous"
 	return None, "unmatched"
@@ -232,7 +251,12 @@ def match_location(customer: str | None, city: str | None, directory: Directory,
 		return None, "no city match"
 	if len(same_city) > 1:
 		warnings.append(
-			f"service_location: {len(same_city)} locations in {city!r}, first one ({same_city[0].name}) used"
+			Text(
+				"service_location: {0} locations in {1!r}, first one ({2}) used",
+				len(same_city),
+				city,
+				same_city[0].name,
+			)
 		)
 	return same_city[0], "matched"
 
@@ -243,14 +267,18 @@ def map_ticket(ticket: Ticket, config: Config, directory: Directory) -> Mapped:
 	dept = config.department(ticket)
 	if ticket.dept_id not in config.departments and config.departments:
 		warnings.append(
-			f"dept_id: department {ticket.dept_id!r} is not in the department map, job type {dept.job_type}"
+			Text(
+				"dept_id: department {0!r} is not in the department map, job type {1}",
+				ticket.dept_id,
+				dept.job_type,
+			)
 		)
 	customer, customer_match = match_customer(ticket, directory, warnings)
 	location, location_match = match_location(customer, ticket.city, directory, warnings)
 
 	subject = clean_text(ticket.subject)
 	if not subject:
-		warnings.append(f"subject: empty value {ticket.subject!r}, ticket number used")
+		warnings.append(Text("subject: empty value {0!r}, ticket number used", ticket.subject))
 		subject = f"Ticket LEG-{ticket.id}"
 	if not location:
 		address = ", ".join(p for p in (clean_text(ticket.address), clean_text(ticket.city)) if p)

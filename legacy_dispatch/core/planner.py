@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from .mapping import MANAGED_FIELDS, Config, Directory, Mapped, Ticket, map_ticket
+from .mapping import MANAGED_FIELDS, Config, Directory, Mapped, Text, Ticket, map_ticket
 
 CREATE, UPDATE, CANCEL, UNCHANGED, SKIP, ERROR = "create", "update", "cancel", "unchanged", "skip", "error"
 COUNTS = {
@@ -86,13 +86,13 @@ def diff(job_values: dict, wanted: dict) -> dict:
 def owner(job: Job) -> str | None:
 	"""Why the dispatcher owns this job, or None while the bridge may still change it."""
 	if job.assigned_tech:
-		return f"assigned to {job.assigned_tech}"
+		return Text("assigned to {0}", job.assigned_tech)
 	if not job.synced:
-		return "created outside the bridge"
+		return Text("created outside the bridge")
 	written = json.loads(job.synced)
 	edited = [f for f in MANAGED_FIELDS if normalise(f, job.values.get(f)) != written.get(f)]
 	if edited:
-		return "changed by a dispatcher: " + ", ".join(edited)
+		return Text("changed by a dispatcher: {0}", ", ".join(edited))
 	return None
 
 
@@ -100,19 +100,25 @@ def plan_ticket(m: Mapped, job: Job | None) -> Decision:
 	key = str(m.ticket.id)
 	if not m.included:
 		if job:
-			return plan_gone(job, m.ticket, "department not included")
+			return plan_gone(job, m.ticket, Text("department not included"))
 		return Decision(
-			key, SKIP, f"department {m.ticket.dept_id} not included", mapped=m, warnings=m.warnings
+			key, SKIP, Text("department {0} not included", m.ticket.dept_id), mapped=m, warnings=m.warnings
 		)
 	if not job:
-		return Decision(key, CREATE, "new open ticket", changes=dict(m.fields), mapped=m, warnings=m.warnings)
+		return Decision(
+			key, CREATE, Text("new open ticket"), changes=dict(m.fields), mapped=m, warnings=m.warnings
+		)
 	reason = owner(job)
 	if reason:
-		return Decision(key, SKIP, f"left alone: {reason}", job.name, mapped=m, warnings=m.warnings)
+		return Decision(key, SKIP, Text("left alone: {0}", reason), job.name, mapped=m, warnings=m.warnings)
 	changes = diff(job.values, m.fields)
 	if not changes:
-		return Decision(key, UNCHANGED, "up to date", job.name, mapped=m, warnings=m.warnings)
-	why = "reopened in legacy" if changes.get("status") == "open" else "legacy changed: " + ", ".join(changes)
+		return Decision(key, UNCHANGED, Text("up to date"), job.name, mapped=m, warnings=m.warnings)
+	why = (
+		Text("reopened in legacy")
+		if changes.get("status") == "open"
+		else Text("legacy changed: {0}", ", ".join(changes))
+	)
 	return Decision(key, UPDATE, why, job.name, changes, mapped=m, warnings=m.warnings)
 
 
@@ -120,16 +126,16 @@ def plan_gone(job: Job, ticket: Ticket | None, why: str | None = None) -> Decisi
 	"""A job whose ticket left the selection: closed, reassigned, deleted or excluded."""
 	if not why:
 		if ticket is None:
-			why = "ticket deleted in legacy"
+			why = Text("ticket deleted in legacy")
 		elif ticket.status != "open":
-			why = f"ticket {ticket.status} in legacy"
+			why = Text("ticket {0} in legacy", ticket.status)
 		else:
-			why = f"ticket reassigned in legacy (staff {ticket.assign_to})"
+			why = Text("ticket reassigned in legacy (staff {0})", ticket.assign_to)
 	reason = owner(job)
 	if reason:
-		return Decision(job.legacy_ticket_id, SKIP, f"{why}; job kept, {reason}", job.name)
+		return Decision(job.legacy_ticket_id, SKIP, Text("{0}; job kept, {1}", why, reason), job.name)
 	if job.values.get("status") == "cancelled":
-		return Decision(job.legacy_ticket_id, UNCHANGED, f"{why}; already cancelled", job.name)
+		return Decision(job.legacy_ticket_id, UNCHANGED, Text("{0}; already cancelled", why), job.name)
 	return Decision(job.legacy_ticket_id, CANCEL, why, job.name, {"status": "cancelled"})
 
 

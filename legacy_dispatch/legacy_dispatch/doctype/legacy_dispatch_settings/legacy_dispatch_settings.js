@@ -61,7 +61,7 @@ frappe.ui.form.on("Legacy Dispatch Settings", {
 				.join("");
 			frm.get_field("health_html").$wrapper.html(`
 				${warnings || `<div class="alert alert-success">${__("All good.")}</div>`}
-				<p>${__("Automatic sync")}: <b>${h.enabled ? __("on, every {0} minutes", [h.period]) : __("off")}</b></p>
+				<p>${__("Automatic sync")}: <b>${h.enabled ? __("on, every {0} minutes", [h.period]) : __("Disabled")}</b></p>
 				<p>${__("Last run")}: ${run(h.last_run)}</p>
 				<p>${__("Last success")}: ${run(h.last_success)}</p>`);
 		});

@@ -74,41 +74,59 @@ function show_result(out) {
 		indicator: { Success: "green", Partial: "orange", Failed: "red" }[out.status] || "gray",
 		message: `${__("{0} tickets: {1} created, {2} updated, {3} cancelled, {4} unchanged, {5} skipped, {6} errors.",
 			[out.tickets, out.created, out.updated, out.cancelled, out.unchanged, out.skipped, out.errors])}
-			${out.message ? `<br>${frappe.utils.escape_html(out.message)}` : ""}
+			${out.status !== "Success" && out.message ? `<br>${frappe.utils.escape_html(out.message)}` : ""}
 			<br><a href="/app/sync-log/${out.log}">${__("Open the Sync Log")}</a>`,
 	});
 }
 
 function show_preview(plan) {
-	const dialog = new frappe.ui.Dialog({ title: __("Legacy sync preview"), size: "extra-large" });
 	const counts = ["created", "updated", "cancelled", "unchanged", "skipped", "unmatched_customer"]
 		.map((key) => `${__(frappe.unscrub(key))}: <b>${plan[key]}</b>`)
 		.join(" · ");
 	const unmatched = plan.unmatched_accounts.length
 		? `<p>${__("Legacy accounts with no Customer")}: ${plan.unmatched_accounts.join(", ")}</p>`
 		: "";
-	dialog.$body.html(`<p>${counts}</p>${unmatched}<div class="preview-table"></div>`);
-	const column = (id, name, width) => ({ id, name, width, editable: false });
-	new frappe.DataTable(dialog.$body.find(".preview-table").get(0), {
-		columns: [
-			column("ticket", __("Ticket"), 90),
-			column("action", __("Action"), 90),
-			column("reason", __("Reason"), 260),
-			column("subject", __("Subject"), 260),
-			column("customer", __("Customer"), 200),
-			column("location", __("Service Location"), 160),
+	const actions = ["create", "update", "cancel", "skip", "error", "unchanged"];
+	const dialog = new frappe.ui.Dialog({
+		title: __("Legacy sync preview"),
+		size: "extra-large",
+		fields: [
+			{ fieldtype: "HTML", fieldname: "summary", options: `<p>${counts}</p>${unmatched}` },
+			{
+				fieldtype: "Select",
+				fieldname: "action",
+				label: __("Action"),
+				options: [{ value: "", label: __("All") }, ...actions.map((a) => ({ value: a, label: __(a) }))],
+				change: () => render(dialog.get_value("action")),
+			},
+			{ fieldtype: "HTML", fieldname: "table" },
 		],
-		data: plan.tickets_detail.map((t) => ({
-			ticket: `LEG-${t.legacy_ticket_id}`,
-			action: __(t.action),
-			reason: t.reason,
-			subject: t.subject || "",
-			customer: `${__(t.customer_match || "")} ${t.customer || ""}`,
-			location: `${__(t.location_match || "")} ${t.service_location || ""}`,
-		})),
-		inlineFilters: true,
-		layout: "fluid",
-		serialNoColumn: false,
 	});
+	const esc = (text) => frappe.utils.escape_html(text || "");
+	const order = (t) => actions.indexOf(t.action);
+	const tickets = [...plan.tickets_detail].sort((a, b) => order(a) - order(b) || a.legacy_ticket_id - b.legacy_ticket_id);
+	function render(action) {
+		const rows = tickets
+			.filter((t) => !action || t.action === action)
+			.map(
+				(t) => `<tr>
+					<td>LEG-${esc(t.legacy_ticket_id)}</td>
+					<td>${__(t.action)}</td>
+					<td>${esc(t.reason)}${t.warnings.length ? `<br><small class="text-warning">${t.warnings.map(esc).join("<br>")}</small>` : ""}</td>
+					<td>${esc(t.subject)}</td>
+					<td>${__(t.customer_match || "")} ${esc(t.customer)}</td>
+					<td>${__(t.location_match || "")} ${esc(t.service_location)}</td>
+				</tr>`
+			)
+			.join("");
+		dialog.get_field("table").$wrapper.html(`
+			<div style="max-height: 60vh; overflow: auto">
+			<table class="table table-bordered table-sm">
+				<thead><tr><th>${__("Ticket")}</th><th>${__("Action")}</th><th>${__("Reason")}</th>
+				<th>${__("Subject")}</th><th>${__("Customer")}</th><th>${__("Service Location")}</th></tr></thead>
+				<tbody>${rows}</tbody>
+			</table></div>`);
+	}
+	render("");
 	dialog.show();
 }

@@ -1,6 +1,6 @@
 """Read any legacy schema through one SELECT written by a System Manager (profile `custom`).
 
-The query returns the normalised columns, `Ticket`'s fields (SOURCES.md lists
+The query returns the normalised columns, `Ticket`'s fields (the README lists
 them). The bridge wraps it as a derived table and filters it itself:
 
 	SELECT q.id, ... FROM (<query>) q WHERE q.status = 'open' AND q.assign_to = <staff id>

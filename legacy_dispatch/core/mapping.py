@@ -59,7 +59,7 @@ class Text(str):
 class Ticket:
 	"""One legacy ticket as read, joined with its account's address and department name.
 
-	The one normalised row every source yields (see SOURCES.md): `due_date` and
+	The one normalised row every source yields (see the README): `due_date` and
 	`last_update` are Unix epoch seconds; `priority` is gestionclient's number
 	(1 low, 2 medium, 3+ high) or already a level name from PRIORITIES.
 	"""

@@ -5,7 +5,7 @@
 
 Every reader has the same methods (`open_tickets`, `tickets_by_id`, `departments`,
 `server_version`), opens a read-only session and raises `LegacyError` with the
-reason when it cannot read. SOURCES.md describes the profiles and their options.
+reason when it cannot read. The README describes the profiles and their options.
 """
 
 from .custom_query import CustomQueryDB, validate_custom_query

@@ -244,3 +244,26 @@ def test_accounts_for_the_unmatched_report(legacy):
 			6: ("Fromagerie Roy", None, "Mirabel"),
 		}
 		assert source.accounts([]) == {}
+
+
+def test_the_grants_in_the_readme_are_enough(legacy, server):
+	readme = Path(__file__).resolve().parents[3] / "README.md"
+	grants = [g for g in readme.read_text().splitlines() if g.startswith("GRANT SELECT ON gestionclient.")]
+	assert len(grants) == 3
+	cur = server.admin().cursor()
+	cur.execute("CREATE USER IF NOT EXISTS gc_bridge IDENTIFIED BY 'pw'")
+	for grant in grants:
+		cur.execute(
+			grant.replace("gestionclient.", f"`{legacy.conn.database}`.").replace(
+				"'erp_bridge'@'erp-server-address'", "gc_bridge"
+			)
+		)
+	legacy.dept(1, "Installation")
+	legacy.account(5, first_name="Marie", city="Laval")
+	legacy.ticket(account_id=5, dept_id=1)
+	with legacy.open(user="gc_bridge", password="pw") as source:
+		[t] = source.open_tickets(3301)
+		assert (t.city, t.dept_name) == ("Laval", "Installation")
+		assert source.tickets_by_id([t.id])[t.id].status == "open"
+		assert source.departments() == [(1, "Installation")]
+		assert source.accounts([5])[5][0] == "Marie"

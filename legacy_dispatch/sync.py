@@ -1,8 +1,8 @@
 """The Frappe side of the bridge: load the site's state in bulk, plan with the core,
 apply the plan through the ORM, log the run.
 
-Only this module and api.py touch the site; the decisions themselves come from
-legacy_dispatch.core, which knows nothing of Frappe.
+The decisions themselves come from legacy_dispatch.core, which knows nothing of Frappe;
+this module turns them into documents.
 """
 
 import os

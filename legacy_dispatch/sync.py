@@ -139,6 +139,7 @@ def write(d: Decision) -> str:
 		doc.legacy_ticket_id = d.legacy_ticket_id
 		doc.dont_update_if_missing = list(MANAGED_FIELDS)  # an empty Time must stay empty, not "now"
 		doc.legacy_synced = snapshot(doc.as_dict())
+		doc.flags.notify_update = False  # the board is refreshed once per batch (see apply)
 		doc.insert(ignore_permissions=True)
 		return doc.name
 	# update / cancel: lock the row and look again, so a dispatcher's save that landed
@@ -155,31 +156,60 @@ def write(d: Decision) -> str:
 
 
 def apply(decisions: list[Decision], log_name: str | None = None) -> None:
-	"""Write each decision in its own savepoint: a ticket the site refuses is rolled back
-	alone, recorded with the reason, and the run goes on. Commits every COMMIT_EVERY writes."""
+	"""Write the decisions in batches of COMMIT_EVERY, each under one savepoint, then commit.
+	A batch the site refuses is rolled back and written again one ticket per savepoint: the
+	refused ticket alone is recorded with the reason, and the run goes on."""
 	writes = [d for d in decisions if d.action in (CREATE, UPDATE, CANCEL)]
-	for i, d in enumerate(writes, 1):
-		frappe.db.savepoint("legacy_ticket")
-		try:
-			d.job = write(d)
-			frappe.db.release_savepoint("legacy_ticket")
-		except frappe.UniqueValidationError:
-			frappe.db.rollback(save_point="legacy_ticket")
-			d.action, d.reason = SKIP, Text("already created by another run")
-		except Exception as e:
-			frappe.db.rollback(save_point="legacy_ticket")
-			why = frappe.utils.strip_html(str(e)) or type(e).__name__
-			d.action, d.reason = ERROR, Text("{0} refused by the site: {1}", Text(d.action), why)
+	for start in range(0, len(writes), COMMIT_EVERY):
+		batch = writes[start : start + COMMIT_EVERY]
+		if not write_batch(batch):
+			for d in batch:
+				write_one(d)
 		frappe.clear_messages()
-		if i % COMMIT_EVERY == 0 or i == len(writes):
-			if log_name:  # heartbeat: a log touched recently belongs to a live run
-				frappe.db.set_value(
-					"Sync Log", log_name, "message", _("{0} of {1} written").format(i, len(writes))
-				)
-			frappe.db.commit()  # nosemgrep
-			frappe.publish_progress(
-				i * 100 / len(writes), _("Legacy sync"), SETTINGS, SETTINGS, f"{i}/{len(writes)}"
+		done = start + len(batch)
+		if log_name:  # heartbeat: a log touched recently belongs to a live run
+			frappe.db.set_value(
+				"Sync Log", log_name, "message", _("{0} of {1} written").format(done, len(writes))
 			)
+		frappe.db.commit()  # nosemgrep
+		# one refresh of the board per batch instead of two realtime events per created job
+		frappe.publish_realtime("list_update", {"doctype": "Dispatch Job", "user": frappe.session.user})
+		frappe.publish_progress(
+			done * 100 / len(writes), _("Legacy sync"), SETTINGS, SETTINGS, f"{done}/{len(writes)}"
+		)
+
+
+def write_batch(batch: list[Decision]) -> bool:
+	"""The whole batch under one savepoint: no savepoint per ticket in the common case.
+	False when the site refused one of them: then nothing of the batch is written and its
+	decisions are as they were."""
+	before = [(d.action, d.reason, d.job) for d in batch]
+	frappe.db.savepoint("legacy_batch")
+	try:
+		for d in batch:
+			d.job = write(d)
+	except Exception:
+		frappe.db.rollback(save_point="legacy_batch")
+		for d, (action, reason, job) in zip(batch, before, strict=True):
+			d.action, d.reason, d.job = action, reason, job
+		return False
+	frappe.db.release_savepoint("legacy_batch")
+	return True
+
+
+def write_one(d: Decision) -> None:
+	"""One ticket in its own savepoint: refused, it is rolled back alone and recorded."""
+	frappe.db.savepoint("legacy_ticket")
+	try:
+		d.job = write(d)
+		frappe.db.release_savepoint("legacy_ticket")
+	except frappe.UniqueValidationError:
+		frappe.db.rollback(save_point="legacy_ticket")
+		d.action, d.reason = SKIP, Text("already created by another run")
+	except Exception as e:
+		frappe.db.rollback(save_point="legacy_ticket")
+		why = frappe.utils.strip_html(str(e)) or type(e).__name__
+		d.action, d.reason = ERROR, Text("{0} refused by the site: {1}", Text(d.action), why)
 
 
 # --- a run --------------------------------------------------------------------------------

@@ -55,7 +55,7 @@ class Text(str):
 		return gettext(self.template).format(*args)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Ticket:
 	"""One legacy ticket as read, joined with its account's address and department name.
 
@@ -129,7 +129,7 @@ class Directory:
 	locations: dict[str, list[Location]] = field(default_factory=dict)
 
 
-@dataclass
+@dataclass(slots=True)
 class Mapped:
 	ticket: Ticket
 	fields: dict

@@ -29,7 +29,7 @@ CLOSED_STATUSES = ("cancelled", "completed")
 FLOAT_FIELDS = ("latitude", "longitude", "duration_h")
 
 
-@dataclass
+@dataclass(slots=True)
 class Job:
 	"""An existing Dispatch Job with a legacy ticket, as stored on the site."""
 
@@ -40,7 +40,7 @@ class Job:
 	synced: str | None = None  # JSON of what the bridge last wrote (see `snapshot`)
 
 
-@dataclass
+@dataclass(slots=True)
 class Decision:
 	legacy_ticket_id: str
 	action: str

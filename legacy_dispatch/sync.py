@@ -91,20 +91,28 @@ def load_jobs() -> dict[str, Job]:
 	}
 
 
-def load_directory() -> Directory:
-	"""Customers by legacy account id and their service locations, in two queries."""
+def load_directory(accounts: set[str] | None = None) -> Directory:
+	"""The Customers of these legacy account ids (all with one when None) and their service
+	locations, in two queries."""
+	if accounts is not None and not accounts:
+		return Directory()
+	key = ("in", sorted(accounts)) if accounts is not None else ("is", "set")
 	customers: dict[str, list[str]] = {}
 	for c in frappe.get_all(
-		"Customer", filters={"legacy_account_id": ("is", "set")}, fields=["name", "legacy_account_id"]
+		"Customer", filters={"legacy_account_id": key}, fields=["name", "legacy_account_id"]
 	):
 		customers.setdefault(str(c.legacy_account_id).strip(), []).append(c.name)
+	names = [n for found in customers.values() for n in found]
 	locations: dict[str, list[Location]] = {}
-	for loc in frappe.get_all(
-		"Service Location", fields=["name", "customer", "city", "latitude", "longitude"]
-	):
-		locations.setdefault(loc.customer, []).append(
-			Location(loc.name, loc.city, loc.latitude, loc.longitude)
-		)
+	if names:
+		for loc in frappe.get_all(
+			"Service Location",
+			filters={"customer": ("in", names)},
+			fields=["name", "customer", "city", "latitude", "longitude"],
+		):
+			locations.setdefault(loc.customer, []).append(
+				Location(loc.name, loc.city, loc.latitude, loc.longitude)
+			)
 	return Directory(customers, locations)
 
 
@@ -125,7 +133,7 @@ def plan_now(preview: bool = False) -> list[Decision]:
 	mid-read leaves the site untouched."""
 	source, config = open_legacy(preview=preview)
 	with source:
-		return build_plan(source, config, load_jobs(), load_directory())
+		return build_plan(source, config, load_jobs(), load_directory)
 
 
 # --- applying the plan --------------------------------------------------------------------

@@ -9,7 +9,7 @@ untouched and follows the legacy ticket. Anything else belongs to the dispatcher
 """
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
@@ -159,10 +159,18 @@ def gone_keys(jobs: dict[str, Job], selected_keys: set[str]) -> list[str]:
 	return sorted(k for k, j in jobs.items() if k not in selected_keys and active(j))
 
 
-def build_plan(source, config: Config, jobs: dict[str, Job], directory: Directory) -> list[Decision]:
+def build_plan(
+	source, config: Config, jobs: dict[str, Job], directory: Directory | Callable[[set[str]], Directory]
+) -> list[Decision]:
 	"""Read the selection from `source` (a LegacyDB or any object with the same two
-	methods), look up the tickets of active jobs that left it, and plan."""
-	selected = [map_ticket(t, config, directory) for t in source.open_tickets(config.staff_id)]
+	methods), look up the tickets of active jobs that left it, and plan.
+
+	`directory` is a Directory, or a function that returns the one for the selection's
+	account ids (so the site loads only the customers the selection needs)."""
+	tickets = list(source.open_tickets(config.staff_id))
+	if callable(directory):
+		directory = directory({str(t.account_id) for t in tickets if t.account_id})
+	selected = [map_ticket(t, config, directory) for t in tickets]
 	keys = gone_keys(jobs, {str(m.ticket.id) for m in selected})
 	found = source.tickets_by_id(k for k in keys if k.isdigit())
 	return plan(selected, jobs, {k: found.get(int(k)) if k.isdigit() else None for k in keys})

@@ -37,7 +37,7 @@ def execute(filters=None):
 def rows() -> list[dict]:
 	source, config = open_legacy()
 	with source:
-		missing = unmatched(build_plan(source, config, load_jobs(), load_directory()))
+		missing = unmatched(build_plan(source, config, load_jobs(), load_directory))
 		accounts = source.accounts({d.mapped.ticket.account_id for d in missing})
 	counts = Counter(d.mapped.ticket.account_id for d in missing)
 	tickets = {d.mapped.ticket.account_id: d.mapped.ticket for d in missing}

@@ -80,15 +80,20 @@ def load_settings(s=None) -> tuple[Connection, Config]:
 
 
 def load_jobs() -> dict[str, Job]:
-	"""Every job with a legacy ticket, in one query."""
+	"""Every job with a legacy ticket, in one query. That includes the jobs the old Node
+	bridge created (`ticket_id` LEG-<id>, no `legacy_ticket_id`): the bridge never
+	duplicates them, and leaves them to the dispatchers (no record of what it wrote)."""
 	rows = frappe.get_all(
 		"Dispatch Job",
-		filters={"legacy_ticket_id": ("is", "set")},
-		fields=["name", "legacy_ticket_id", "assigned_tech", "legacy_synced", *MANAGED_FIELDS],
+		or_filters={"legacy_ticket_id": ("is", "set"), "ticket_id": ("like", "LEG-%")},
+		fields=["name", "ticket_id", "legacy_ticket_id", "assigned_tech", "legacy_synced", *MANAGED_FIELDS],
 	)
-	return {
-		r.legacy_ticket_id: Job(r.name, r.legacy_ticket_id, r, r.assigned_tech, r.legacy_synced) for r in rows
-	}
+	jobs: dict[str, Job] = {}
+	for r in sorted(rows, key=lambda r: bool(r.legacy_ticket_id)):  # the bridge's own jobs win
+		key = r.legacy_ticket_id or r.ticket_id.removeprefix("LEG-")
+		if key.isdigit() or r.legacy_ticket_id:
+			jobs[key] = Job(r.name, key, r, r.assigned_tech, r.legacy_synced)
+	return jobs
 
 
 def load_directory(accounts: set[str] | None = None) -> Directory:

@@ -278,6 +278,33 @@ class TestLegacySync(FrappeTestCase):
 		)
 		self.assertEqual(sorted(keys, key=int), [str(i) for i in ids])
 
+	def test_jobs_of_the_old_bridge_are_never_duplicated(self):
+		a, b, *_ = self.seed()
+		old = frappe.get_doc(
+			{"doctype": "Dispatch Job", "ticket_id": f"LEG-{a}", "subject": "Copié par l'ancien service"}
+		).insert()
+		frappe.get_doc(
+			{"doctype": "Dispatch Job", "ticket_id": "LEG-abc", "subject": "Pas un billet"}
+		).insert()
+		frappe.db.commit()
+		out = sync.run()
+		self.assertEqual((out["created"], out["skipped"]), (3, 1))
+		self.assertEqual(
+			frappe.get_all("Dispatch Job", filters={"ticket_id": f"LEG-{a}"}, pluck="name"), [old.name]
+		)
+		row = next(r for r in frappe.get_doc("Sync Log", out["log"]).outcomes if r.legacy_ticket_id == str(a))
+		self.assertEqual(
+			(row.action, row.reason, row.dispatch_job),
+			("skip", "left alone: created outside the bridge", old.name),
+		)
+		self.legacy.update(a, status="closed")
+		self.legacy.update(b, status="closed")
+		out = sync.run()
+		self.assertEqual(
+			(out["cancelled"], out["skipped"]), (1, 1)
+		)  # b cancelled; the old job kept and reported
+		self.assertEqual(frappe.db.get_value("Dispatch Job", old.name, "status"), "open")
+
 	def test_ordinary_jobs_without_a_legacy_ticket_and_the_unique_key(self):
 		ordinary = [
 			frappe.get_doc({"doctype": "Dispatch Job", "subject": f"Tournée {i}"}).insert() for i in range(2)

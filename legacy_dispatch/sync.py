@@ -31,9 +31,8 @@ from legacy_dispatch.core.planner import (
 	summary,
 )
 from legacy_dispatch.core.sources import open_source
-from legacy_dispatch.health import alert_if_failing
+from legacy_dispatch.health import SETTINGS, alert_if_failing
 
-SETTINGS = "Legacy Dispatch Settings"
 JOB_ID = "legacy_dispatch_sync"  # one id for scheduler and button: never two runs queued
 JOB_TIMEOUT = 3600
 RUN_LOCK = "legacy_dispatch"  # value of Sync Log.run_lock (unique) while a run is in progress

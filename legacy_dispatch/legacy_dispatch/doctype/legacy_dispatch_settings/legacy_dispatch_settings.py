@@ -10,6 +10,7 @@ from frappe.utils import cint
 from legacy_dispatch.core.legacy import LegacyError
 from legacy_dispatch.core.mapping import is_field_department, job_type_for_name
 from legacy_dispatch.core.sources import validate_custom_query
+from legacy_dispatch.sync import load_settings, open_legacy
 
 
 class LegacyDispatchSettings(Document):
@@ -34,8 +35,6 @@ class LegacyDispatchSettings(Document):
 
 	def check_custom_query(self):
 		"""A custom query must be one read-only SELECT returning the normalised columns."""
-		from legacy_dispatch.sync import load_settings
-
 		try:
 			validate_custom_query(load_settings(self)[0], self.custom_query)
 		except LegacyError as e:
@@ -45,8 +44,6 @@ class LegacyDispatchSettings(Document):
 	def test_connection(self) -> dict:
 		"""Connect read-only with the values on the form: the server's version and how many
 		open tickets the selection finds, or the exact reason it failed."""
-		from legacy_dispatch.sync import open_legacy
-
 		source, config = open_legacy(self)
 		try:
 			with source:
@@ -60,8 +57,6 @@ class LegacyDispatchSettings(Document):
 		"""Fill the department map from the legacy `dept` table. Rows already in the map keep
 		the operator's job type, duration and inclusion; new ones get a job type from their
 		name and are left out when they are not field work (ToDo, Support…)."""
-		from legacy_dispatch.sync import open_legacy
-
 		source, _config = open_legacy(self)
 		try:
 			with source:

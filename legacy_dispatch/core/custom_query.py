@@ -27,9 +27,12 @@ INTEGER_TYPES = {FIELD_TYPE.TINY, FIELD_TYPE.SHORT, FIELD_TYPE.LONG, FIELD_TYPE.
 DECIMAL_TYPES = {FIELD_TYPE.DECIMAL, FIELD_TYPE.NEWDECIMAL}
 DATE_TYPES = {FIELD_TYPE.DATE, FIELD_TYPE.DATETIME, FIELD_TYPE.TIMESTAMP, FIELD_TYPE.TIME}
 
-# Strings, quoted names and comments, as MariaDB reads them ('--' starts a comment only before a space)
+# Strings, quoted names and comments, as MariaDB's lexer (sql_lex.cc) reads them: '--' starts a
+# comment only before a space or a control character (my_isspace/my_iscntrl: 0x00-0x20, 0x7F) or
+# at the end of the query; '--' and '#' comments end at a newline or a NUL.
 QUOTED = re.compile(
-	r"""'(?:[^'\\]|\\.|'')*'|"(?:[^"\\]|\\.|"")*"|`(?:[^`]|``)*`|/\*.*?\*/|(?:--(?=\s|$)|\#)[^\n]*""", re.S
+	r"""'(?:[^'\\]|\\.|'')*'|"(?:[^"\\]|\\.|"")*"|`(?:[^`]|``)*`|/\*.*?\*/|(?:--(?=[\x00-\x20\x7f]|\Z)|\#)[^\n\x00]*""",
+	re.S,
 )
 FORBIDDEN = re.compile(r"\bINTO\b|\bFOR\s+UPDATE\b|\bLOCK\s+IN\s+SHARE\s+MODE\b", re.I)
 

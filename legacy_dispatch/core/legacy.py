@@ -32,6 +32,7 @@ REASONS = {
 	1044: "access denied to the database",
 	1045: "access denied (wrong user or password)",
 	1049: "unknown database",
+	1969: "statement took longer than the limit (max_statement_time)",
 	2002: "cannot connect to the server",
 	2003: "cannot connect to the server",
 	2005: "unknown server host",
@@ -40,9 +41,42 @@ REASONS = {
 	2026: "TLS error",
 }
 
+STATEMENT_TIMEOUT = 300  # seconds, when the connection sets neither statement_timeout nor read_timeout
+
 
 class LegacyError(Exception):
 	"""The legacy database could not be read; the message says why (never the password)."""
+
+
+class Secret:
+	"""A password that never prints: repr() and str() give '********' ('' when empty), so a
+	traceback's variables, a log line or an error message cannot show it; `reveal()` gives the
+	clear text. Equal to a Secret or a str of the same value; true when one is set."""
+
+	__slots__ = ("_value",)
+
+	def __init__(self, value: "str | Secret | None" = ""):
+		self._value = value.reveal() if isinstance(value, Secret) else value or ""
+
+	def reveal(self) -> str:
+		"""The clear text, for the one call that needs it (the connection to the server)."""
+		return self._value
+
+	def __repr__(self) -> str:
+		return "********" if self._value else ""
+
+	__str__ = __repr__
+
+	def __bool__(self) -> bool:
+		return bool(self._value)
+
+	def __eq__(self, other) -> bool:
+		if isinstance(other, Secret):
+			other = other._value
+		return self._value == other if isinstance(other, str) else NotImplemented
+
+	def __hash__(self) -> int:
+		return hash(self._value)
 
 
 @dataclass
@@ -50,7 +84,7 @@ class Connection:
 	host: str = "127.0.0.1"
 	port: int = 3306
 	user: str = "root"
-	password: str = ""
+	password: Secret | str | None = ""  # kept as a Secret: see __post_init__
 	database: str = "gestionclient"
 	connect_timeout: int = 10
 	read_timeout: int | None = None
@@ -58,6 +92,19 @@ class Connection:
 	tls: bool = False  # encrypt the connection
 	tls_ca: str | None = None  # CA file that signed the server's certificate
 	tls_verify: bool = True  # check the certificate and the host name (else: encrypt only)
+	statement_timeout: int | None = None  # seconds the server lets a statement run: see statement_limit
+
+	def __post_init__(self):
+		if not isinstance(self.password, Secret):
+			self.password = Secret(self.password)
+
+	def statement_limit(self) -> int:
+		"""Seconds the server lets one statement run (max_statement_time): `statement_timeout`, else
+		a little more than `read_timeout` (the client gives up first, with its own error, and the
+		server then stops the statement it abandoned), else STATEMENT_TIMEOUT."""
+		if self.statement_timeout:
+			return int(self.statement_timeout)
+		return int(self.read_timeout) + 5 if self.read_timeout else STATEMENT_TIMEOUT
 
 	def describe(self) -> str:
 		where = self.unix_socket or f"{self.host}:{self.port}"
@@ -86,24 +133,36 @@ class LegacyDB:
 
 	def __enter__(self) -> "LegacyDB":
 		p = self.params
-		kwargs = dict(
-			user=p.user, passwd=p.password, db=p.database, connect_timeout=int(p.connect_timeout or 10)
-		)
-		kwargs.update(
-			{"unix_socket": p.unix_socket} if p.unix_socket else {"host": p.host, "port": int(p.port)}
-		)
-		if p.read_timeout:
-			kwargs["read_timeout"] = int(p.read_timeout)
+		where = {"unix_socket": p.unix_socket} if p.unix_socket else {"host": p.host, "port": int(p.port)}
+		options = {"read_timeout": int(p.read_timeout)} if p.read_timeout else {}
 		if p.tls:
-			kwargs["ssl_mode"] = "VERIFY_IDENTITY" if p.tls_verify else "REQUIRED"
+			options["ssl_mode"] = "VERIFY_IDENTITY" if p.tls_verify else "REQUIRED"
 			if p.tls_ca:
-				kwargs["ssl"] = {"ca": p.tls_ca}
-		# use_unicode=False: text is decoded in `text`, so one bad byte cannot abort a run
-		# multi_statements=False: one execute() never runs more than one statement
+				options["ssl"] = {"ca": p.tls_ca}
+		# The password goes inline, in no variable or dict, and a failure is raised after the
+		# `except`: no frame of the LegacyError's traceback (nor any exception it chains to)
+		# holds the clear text. use_unicode=False: text is decoded in `text`, so one bad byte
+		# cannot abort a run. multi_statements=False: one execute() never runs more than one
+		# statement. init_command: the server stops any statement running longer than the limit
+		# (sent with the handshake, so `queries` counts only the statements of the reader).
+		failure = None
 		try:
-			self.db = MySQLdb.connect(charset="utf8mb4", use_unicode=False, multi_statements=False, **kwargs)
+			self.db = MySQLdb.connect(
+				user=p.user,
+				passwd=p.password.reveal(),
+				db=p.database,
+				connect_timeout=int(p.connect_timeout or 10),
+				init_command=f"SET SESSION max_statement_time = {p.statement_limit()}",
+				charset="utf8mb4",
+				use_unicode=False,
+				multi_statements=False,
+				**where,
+				**options,
+			)
 		except MySQLdb.Error as e:
-			raise LegacyError(self.reason(e)) from None
+			failure = self.reason(e)
+		if failure:
+			raise LegacyError(failure)
 		try:
 			self.execute(self.db.cursor(), "SET SESSION TRANSACTION READ ONLY")
 			self.prepare()
@@ -127,23 +186,29 @@ class LegacyDB:
 
 	def execute(self, cursor, sql: str, args=None):
 		self.queries += 1
+		failure = None
 		try:
 			cursor.execute(sql, args)
 		except MySQLdb.Error as e:
-			raise LegacyError(self.reason(e)) from None
+			failure = self.reason(e)
+		if failure:  # raised here, not in the `except`: no context back to MySQLdb's frames
+			raise LegacyError(failure)
 		return cursor
 
 	def rows(self, sql: str, args=None, batch: int = BATCH) -> Iterator[tuple]:
 		"""Stream rows with a server-side cursor, `batch` at a time."""
 		cursor = self.execute(self.db.cursor(SSCursor), sql, args)
+		failure = None
 		try:
 			while chunk := cursor.fetchmany(batch):
 				yield from chunk
 		except MySQLdb.Error as e:
-			raise LegacyError(self.reason(e)) from None
+			failure = self.reason(e)
 		finally:
 			with suppress(MySQLdb.Error):  # closing a broken stream fails too; the first error counts
 				cursor.close()
+		if failure:  # raised here, not in the `except`: no context back to MySQLdb's frames
+			raise LegacyError(failure)
 
 	# --- the schema: what a subclass overrides ---
 

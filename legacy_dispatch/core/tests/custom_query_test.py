@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime
 import MySQLdb
 import pytest
 
-from legacy_dispatch.core.custom_query import CustomQueryDB, check_query, validate_custom_query
+from legacy_dispatch.core.custom_query import CustomQueryDB, check_query, code_of, validate_custom_query
 from legacy_dispatch.core.legacy import LegacyError
 from legacy_dispatch.core.mapping import Config, Department, Directory, map_ticket
 from legacy_dispatch.core.planner import CANCEL, CREATE
@@ -236,6 +236,82 @@ def test_columns(legacy, query, message):
 def test_rejected_before_running(query, message):
 	with pytest.raises(LegacyError, match="custom query: " + message.replace("(", r"\(").replace(")", r"\)")):
 		check_query(query)
+
+
+# After '--', MariaDB starts a comment before a space or any control character (sql_lex.cc:
+# my_isspace or my_iscntrl), or at the end of the query: a quote in such a comment opens no string.
+@pytest.mark.parametrize("after", [" ", "\t", "\r", "\x0b", "\x01", "\x1f", "\x7f"])
+def test_a_quote_in_a_dash_dash_comment_hides_nothing(after):
+	with pytest.raises(LegacyError, match="custom query: FOR UPDATE is not allowed"):
+		check_query(f"SELECT 1 AS id --{after}'\nFOR UPDATE -- '")
+
+
+@pytest.mark.parametrize(
+	"query",
+	[
+		"SELECT 1 AS id --\x01 '\nFOR UPDATE -- '",  # the guard used to read a string from ' to '
+		"SELECT 1 AS id --\nFOR UPDATE",
+		"SELECT 1 AS id FOR UPDATE --",  # '--' at the very end
+		"SELECT 1 AS id -- x\x00 FOR UPDATE",  # a NUL ends a comment too
+		"SELECT 1 AS id # x\x00 FOR UPDATE",
+		"SELECT 1 AS id # '\nFOR UPDATE -- '",  # '#' up to the end of the line
+		"SELECT 1 AS id /* ' */ FOR UPDATE /* ' */",
+		"SELECT 1--1 AS id FOR UPDATE -- '",  # '--' before a digit: arithmetic
+		"SELECT 1 AS id, a--b FOR UPDATE -- '",  # and before a letter
+		"SELECT 'it''s' AS id FOR UPDATE -- '",  # a doubled quote
+		r"SELECT 'a\\' AS id FOR UPDATE -- '",  # an escaped backslash, then the closing quote
+		'SELECT "a\\"b" AS id FOR UPDATE -- "',
+		"SELECT 1 AS `a``b` FOR UPDATE -- `",
+	],
+)
+def test_comments_and_quotes_as_mariadb_reads_them(query):
+	with pytest.raises(LegacyError, match="custom query: FOR UPDATE is not allowed"):
+		check_query(query)
+
+
+@pytest.mark.parametrize(
+	"query",
+	[
+		"SELECT 'a\\' FOR UPDATE' AS id",  # \' is a quote inside the string
+		"SELECT 1 AS id --\x01 FOR UPDATE",
+		"SELECT 1 AS id --\x1f FOR UPDATE\n",
+		"SELECT 1 AS id --\tFOR UPDATE",
+		"SELECT 1 AS id --\x7f FOR UPDATE",
+		"SELECT 1 AS id # FOR UPDATE",
+		'SELECT 1 AS `FOR UPDATE`, "FOR UPDATE" AS x',
+	],
+)
+def test_what_only_looks_like_a_lock(query):
+	check_query(query)
+
+
+def test_dash_dash_comments_as_the_server_reads_them(server):
+	"""For every ASCII character (and a few Unicode spaces) after '--': the guard sees a comment
+	exactly when MariaDB does (a NUL, which ends a comment and then fails, is tested above)."""
+	db = server.admin()
+	cur = db.cursor()
+	differ = []
+	for c in [*map(chr, range(1, 0x80)), "\x85", "\xa0", "\u2028", "\u3000"]:
+		query = f"SELECT 6 AS a --{c}\n, 7 AS b"  # runs only if '--' starts a comment
+		try:
+			cur.execute(query)
+			server_comment = cur.fetchall() == ((6, 7),)
+		except MySQLdb.Error:
+			server_comment = False
+		try:
+			guard_comment = code_of(query)[14:16] == "  "
+		except LegacyError:  # a quote that is not closed
+			guard_comment = False
+		if server_comment != guard_comment:
+			differ.append((c, server_comment))
+	db.close()
+	assert differ == []
+
+
+def test_dash_dash_before_a_digit_is_arithmetic(legacy):
+	query = "SELECT 3--1 AS id, 's' AS subject, 'open' AS status, 3301 AS assign_to, 0 AS due_date --\x01 ;'"
+	with custom(legacy, query) as source:
+		assert [t.id for t in source.open_tickets(3301)] == [4]
 
 
 def test_a_sneaky_write_fails_in_the_read_only_session(legacy):

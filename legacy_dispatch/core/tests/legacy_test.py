@@ -3,16 +3,21 @@
 import socket
 import subprocess
 import time
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import MySQLdb
 import pytest
 
 from legacy_dispatch.core import legacy as legacy_module
-from legacy_dispatch.core.legacy import Connection, LegacyDB, LegacyError, text
+from legacy_dispatch.core.legacy import Connection, LegacyDB, LegacyError, Secret, text
 from legacy_dispatch.core.preflight import main as preflight
 from legacy_dispatch.core.sandbox import ThrowawayMariaDB, legacy_ddl
+
+try:  # Frappe's "traceback with variables" (installed by .ci/setup)
+	from traceback_with_variables import Format, format_exc
+except ImportError:
+	format_exc = None
 
 SHARED_DDL = Path(__file__).resolve().parents[4] / "shared" / "legacy" / "gestionclient.sql"
 
@@ -93,6 +98,101 @@ def test_connection_failures_say_why_without_the_password(legacy, server, change
 	assert "s3cret" not in str(e.value)
 
 
+# The password of the leak tests: distinctive, and never bound to a local of a test (a traceback shows those)
+LEAK = "Zq9-legacy-pw-5c1e"
+
+
+def test_the_password_never_prints():
+	conn = Connection(user="bridge", password=LEAK)
+	assert isinstance(conn.password, Secret) and not isinstance(conn.password, str)
+	assert conn.password.reveal() == LEAK
+	shown = (repr(conn), str(conn), repr(asdict(conn)), f"{conn.password}", f"{conn.password!r}")
+	assert all(LEAK not in shown_as for shown_as in shown)
+	assert "password=********" in repr(conn)
+	assert repr(conn.password) == str(conn.password) == "********"
+	assert repr(Secret()) == str(Secret(None)) == ""
+	assert conn.password and not Secret("") and not Connection(password=None).password
+	assert conn.password == Secret(LEAK) == LEAK and conn.password != Secret("other")
+	assert replace(conn, user="x").password.reveal() == LEAK  # a Secret given stays that Secret
+	assert Connection(**conn.__dict__).password.reveal() == LEAK
+
+
+def shown_values(value, depth=3):
+	"""repr of the value and, recursively, of what it holds: dict keys and values, items, attributes."""
+	yield repr(value)
+	if depth == 0:
+		return
+	if isinstance(value, dict):
+		items = [*value.keys(), *value.values()]
+	elif isinstance(value, list | tuple | set | frozenset):
+		items = list(value)
+	elif hasattr(value, "__dict__") and not isinstance(value, type):
+		items = list(vars(value).values())
+	else:
+		items = []
+	for item in items:
+		yield from shown_values(item, depth - 1)
+
+
+def chained(e: BaseException):
+	"""The exception and every exception it chains to (__cause__, __context__)."""
+	while e is not None:
+		yield e
+		e = e.__cause__ or e.__context__
+
+
+def assert_no_frame_shows_the_password(e: BaseException):
+	for exc in chained(e):
+		tb = exc.__traceback__
+		while tb:
+			for name, value in tb.tb_frame.f_locals.items():
+				for shown in shown_values(value):
+					assert LEAK not in shown, (
+						f"{tb.tb_frame.f_code.co_name}: local {name!r} shows the password"
+					)
+			tb = tb.tb_next
+		if format_exc:  # as Frappe's Error Log shows it, without hiding any variable
+			assert LEAK not in format_exc(exc, fmt=Format(custom_var_printers=[]))
+		assert LEAK not in str(exc) and LEAK not in repr(exc)
+
+
+@pytest.fixture
+def leak_test_user(server):
+	"""A legacy user whose password is LEAK (created here: the statement holds the password)."""
+	db = server.admin()
+	db.cursor().execute("CREATE USER IF NOT EXISTS leak_test IDENTIFIED BY %s", (LEAK,))
+	db.cursor().execute("GRANT SELECT ON *.* TO leak_test")
+	db.close()
+
+
+def read_a_missing_table(conn: Connection):
+	with LegacyDB(conn) as source:
+		list(source.rows("SELECT * FROM no_such_table"))
+
+
+@pytest.mark.parametrize(
+	"case, reason",
+	[
+		("wrong password", r"\[1045\]"),
+		("unknown database", r"\[1049\]"),
+		("unreachable port", r"cannot connect to the server \[200[23]\]"),
+		("failed statement", r"\[1146\]"),
+	],
+)
+def test_no_traceback_of_a_failure_shows_the_password(legacy, leak_test_user, case, reason):
+	conn = replace(legacy.conn, user="leak_test", password=LEAK)
+	conn = {
+		"wrong password": replace(conn, password=LEAK + "-wrong"),
+		"unknown database": replace(conn, database="nope"),
+		"unreachable port": Connection(host="127.0.0.1", port=1, password=LEAK, connect_timeout=2),
+		"failed statement": conn,
+	}[case]
+	with pytest.raises(LegacyError, match=reason) as e:
+		read_a_missing_table(conn)
+	assert_no_frame_shows_the_password(e.value)
+	assert e.value.__context__ is None and e.value.__cause__ is None  # MySQLdb's frames hold the password
+
+
 def test_unreachable_host_fails_within_the_connect_timeout():
 	with pytest.raises(LegacyError, match=r"cannot connect to the server \[200[23]\]"):
 		with LegacyDB(Connection(host="127.0.0.1", port=1, connect_timeout=2)):
@@ -106,7 +206,9 @@ def test_preflight_on_the_sample(capsys):
 	assert "LEG-5008" not in out  # closed
 	assert "LEG-5009" not in out  # assigned to someone else
 	assert "warning: due_time: unusable value '9h30', no start time" in out
-	assert out.strip().endswith("errors: 0, unmatched_customer: 2, unmatched_accounts: [1003, 1004]")
+	summary = out.strip().splitlines()[-1]
+	assert "errors: 0," in summary
+	assert summary.endswith("unmatched_customer: 2, unmatched_accounts: [1003, 1004]")
 
 
 @pytest.fixture
@@ -138,6 +240,23 @@ def test_query_timeout(legacy):
 		assert time.monotonic() - started < 10
 	finally:
 		legacy.sql("UNLOCK TABLES")
+
+
+def test_the_server_stops_a_statement_over_the_limit(legacy):
+	started = time.monotonic()
+	with legacy.open(statement_timeout=1) as source:
+		with pytest.raises(
+			LegacyError, match=r"statement took longer than the limit \(max_statement_time\) \[1969\]"
+		):
+			list(source.rows("SELECT SLEEP(5)"))
+		assert source.queries == 2  # the read-only session, the SELECT: the limit costs no statement
+		assert next(source.rows("SELECT 7")) == (7,)  # the session is still usable
+	assert time.monotonic() - started < 4
+	with legacy.open() as source:
+		assert float(next(source.rows("SELECT @@max_statement_time"))[0]) == 300
+	assert Connection().statement_limit() == legacy_module.STATEMENT_TIMEOUT == 300
+	assert Connection(read_timeout=60).statement_limit() == 65  # the client's own timeout comes first
+	assert Connection(read_timeout=60, statement_timeout=20).statement_limit() == 20
 
 
 def test_connection_killed_between_two_reads(legacy):

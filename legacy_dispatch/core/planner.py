@@ -6,6 +6,10 @@ plan and applies it, so the two cannot disagree.
 No-clobber rule: each job carries what the bridge last wrote (`synced`). A job
 whose managed fields still equal that record, with no technician assigned, is
 untouched and follows the legacy ticket. Anything else belongs to the dispatcher.
+
+A job with a legacy ticket but no such record (made by the old Node bridge, or by
+hand) is adopted while it is still open and unassigned: its current values become
+the record, then the same rules apply. Otherwise it stays the dispatcher's.
 """
 
 import json
@@ -15,14 +19,18 @@ from datetime import date, datetime, time, timedelta
 
 from .mapping import MANAGED_FIELDS, Config, Directory, Mapped, Text, Ticket, map_ticket
 
-CREATE, UPDATE, CANCEL, UNCHANGED, SKIP, ERROR = "create", "update", "cancel", "unchanged", "skip", "error"
+CREATE, ADOPT, UPDATE, CANCEL = "create", "adopt", "update", "cancel"
+UNCHANGED, SKIP, ERROR, NOT_DONE = "unchanged", "skip", "error", "not_done"
+WRITES = (CREATE, ADOPT, UPDATE, CANCEL)
 COUNTS = {
 	CREATE: "created",
+	ADOPT: "adopted",
 	UPDATE: "updated",
 	CANCEL: "cancelled",
 	UNCHANGED: "unchanged",
 	SKIP: "skipped",
 	ERROR: "errors",
+	NOT_DONE: "not_done",
 }
 COUNT_FIELDS = ("tickets", *COUNTS.values(), "unmatched_customer")
 CLOSED_STATUSES = ("cancelled", "completed")
@@ -49,6 +57,8 @@ class Decision:
 	changes: dict = field(default_factory=dict)  # fields to write
 	mapped: Mapped | None = None
 	warnings: list[str] = field(default_factory=list)
+	seen: str | None = None  # adopt: the job's values when planned (a change since means hands off)
+	done: bool = False  # the write is committed
 
 
 def normalise(fieldname: str, value) -> str:
@@ -84,11 +94,13 @@ def diff(job_values: dict, wanted: dict) -> dict:
 
 
 def owner(job: Job) -> str | None:
-	"""Why the dispatcher owns this job, or None while the bridge may still change it."""
+	"""Why the dispatcher owns this job, or None while the bridge may still change it
+	(or, for a job without the bridge's record, adopt it)."""
 	if job.assigned_tech:
 		return Text("assigned to {0}", job.assigned_tech)
 	if not job.synced:
-		return Text("created outside the bridge")
+		status = job.values.get("status")
+		return None if status == "open" else Text("made outside the bridge, {0} by dispatch", status)
 	written = json.loads(job.synced)
 	edited = [f for f in MANAGED_FIELDS if normalise(f, job.values.get(f)) != written.get(f)]
 	if edited:
@@ -112,6 +124,9 @@ def plan_ticket(m: Mapped, job: Job | None) -> Decision:
 	if reason:
 		return Decision(key, SKIP, Text("left alone: {0}", reason), job.name, mapped=m, warnings=m.warnings)
 	changes = diff(job.values, m.fields)
+	if not job.synced:
+		why = Text("taken over: legacy changed {0}", ", ".join(changes)) if changes else Text("taken over")
+		return Decision(key, ADOPT, why, job.name, changes, m, m.warnings, snapshot(job.values))
 	if not changes:
 		return Decision(key, UNCHANGED, Text("up to date"), job.name, mapped=m, warnings=m.warnings)
 	why = (
@@ -134,19 +149,37 @@ def plan_gone(job: Job, ticket: Ticket | None, why: str | None = None) -> Decisi
 	reason = owner(job)
 	if reason:
 		return Decision(job.legacy_ticket_id, SKIP, Text("{0}; job kept, {1}", why, reason), job.name)
+	if not job.synced:
+		changes = {"status": "cancelled"}
+		seen = snapshot(job.values)
+		return Decision(
+			job.legacy_ticket_id, ADOPT, Text("taken over: {0}", why), job.name, changes, seen=seen
+		)
 	if job.values.get("status") == "cancelled":
 		return Decision(job.legacy_ticket_id, UNCHANGED, Text("{0}; already cancelled", why), job.name)
 	return Decision(job.legacy_ticket_id, CANCEL, why, job.name, {"status": "cancelled"})
 
 
-def plan(selected: Iterable[Mapped], jobs: dict[str, Job], gone: dict[str, Ticket | None]) -> list[Decision]:
+def plan(
+	selected: Iterable[Mapped], jobs: dict[str, Job], gone: dict[str, Ticket | None], staff_id=None
+) -> list[Decision]:
 	"""Decisions for the selected tickets, then for the active jobs whose ticket left.
 
 	`gone` maps each such job's legacy ticket id to the ticket as it now stands
-	in legacy (None when it no longer exists).
+	in legacy (None when it no longer exists). A ticket there that is still open and
+	assigned to `staff_id` was not read (a preview's row limit, or it came back between
+	the two reads): its job is left for the next run, never cancelled.
 	"""
 	decisions = [plan_ticket(m, jobs.get(str(m.ticket.id))) for m in selected]
-	decisions += [plan_gone(jobs[key], ticket) for key, ticket in gone.items() if key in jobs]
+	for key, ticket in gone.items():
+		if key not in jobs:
+			continue
+		if ticket and ticket.status == "open" and str(ticket.assign_to) == str(staff_id):
+			decisions.append(
+				Decision(key, UNCHANGED, Text("still open in legacy, not read this time"), jobs[key].name)
+			)
+		else:
+			decisions.append(plan_gone(jobs[key], ticket))
 	return decisions
 
 
@@ -173,7 +206,24 @@ def build_plan(
 	selected = [map_ticket(t, config, directory) for t in tickets]
 	keys = gone_keys(jobs, {str(m.ticket.id) for m in selected})
 	found = source.tickets_by_id(k for k in keys if k.isdigit())
-	return plan(selected, jobs, {k: found.get(int(k)) if k.isdigit() else None for k in keys})
+	gone = {k: found.get(int(k)) if k.isdigit() else None for k in keys}
+	return plan(selected, jobs, gone, config.staff_id)
+
+
+def not_done(decisions: list[Decision]) -> None:
+	"""After a failed run: the planned writes that were never committed are reported as such."""
+	for d in decisions:
+		if d.action in WRITES and not d.done:
+			d.action, d.reason = NOT_DONE, Text("not written, the run stopped first: {0}", d.reason)
+
+
+def renamed(synced: str | None, fieldname: str, old: str, new: str) -> str | None:
+	"""The bridge's record after a linked record was renamed from `old` to `new` (the site
+	rewrote the job's link itself), or None when the record does not hold `old`."""
+	written = json.loads(synced or "{}")
+	if written.get(fieldname) != old:
+		return None
+	return json.dumps({**written, fieldname: new}, ensure_ascii=False, sort_keys=True)
 
 
 def unmatched(decisions: list[Decision]) -> list[Decision]:

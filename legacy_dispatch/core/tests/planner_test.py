@@ -10,17 +10,25 @@ import pytest
 
 from legacy_dispatch.core.mapping import Config, Department, Directory
 from legacy_dispatch.core.planner import (
+	ADOPT,
 	CANCEL,
 	CREATE,
+	NOT_DONE,
 	SKIP,
 	UNCHANGED,
 	UPDATE,
+	WRITES,
+	Decision,
 	Job,
 	build_plan,
 	normalise,
+	not_done,
+	plan,
+	renamed,
 	snapshot,
 	summary,
 )
+from legacy_dispatch.core.sources import open_source
 
 
 class Site:
@@ -34,7 +42,7 @@ class Site:
 			for d in decisions:
 				if d.action == CREATE:
 					self.jobs[d.legacy_ticket_id] = Job(f"JOB-{d.legacy_ticket_id}", d.legacy_ticket_id, {})
-				if d.action in (CREATE, UPDATE, CANCEL):
+				if d.action in WRITES:
 					job = self.jobs[d.legacy_ticket_id]
 					job.values.update(d.changes)
 					job.synced = snapshot(job.values)
@@ -164,11 +172,106 @@ def test_excluded_department(legacy, site):
 	assert site.run(legacy, config)[str(todo)].action == CANCEL
 
 
-def test_job_without_bridge_record_is_left_alone(legacy, site):
-	t = legacy.ticket()
-	site.jobs[str(t)] = Job("JOB-X", str(t), {"subject": "made by hand", "status": "open"})
-	d = site.run(legacy)[str(t)]
-	assert (d.action, d.reason) == (SKIP, "left alone: created outside the bridge")
+def node_job(site, legacy, **values) -> str:
+	"""A job the old Node bridge made for a new ticket: no record of what the bridge wrote."""
+	t = legacy.ticket(subject="Branchement")
+	mapped = dict(build_plan_one(legacy, t).changes)
+	site.jobs[str(t)] = Job("NODE-1", str(t), {**mapped, **values}, values.get("assigned_tech"))
+	return str(t)
+
+
+def build_plan_one(legacy, t) -> Decision:
+	with legacy.open() as source:
+		return next(d for d in build_plan(source, Config(), {}, Directory()) if d.legacy_ticket_id == str(t))
+
+
+def test_an_open_unassigned_job_without_record_is_adopted_then_follows_legacy(legacy, site):
+	t = node_job(site, legacy)
+	d = site.run(legacy)[t]
+	assert (d.action, d.reason, d.changes) == (ADOPT, "taken over", {})
+	assert site.job(t).synced == snapshot(site.job(t).values)
+	assert site.run(legacy)[t].action == UNCHANGED  # a second run writes nothing
+	legacy.update(int(t), due_date=1795494600)
+	d = site.run(legacy)[t]
+	assert (d.action, d.changes) == (UPDATE, {"scheduled_date": date(2026, 11, 23)})
+	site.job(t).values["priority"] = "high"  # a dispatcher's edit wins over later legacy changes
+	legacy.update(int(t), subject="Changé")
+	assert site.run(legacy)[t].reason == "left alone: changed by a dispatcher: priority"
+
+
+def test_adoption_brings_the_legacy_changes_in(legacy, site):
+	t = node_job(site, legacy, subject="Ancien sujet", priority="low")
+	d = site.run(legacy)[t]
+	assert (d.action, d.reason) == (ADOPT, "taken over: legacy changed subject, priority")
+	assert (site.job(t).values["subject"], site.job(t).values["priority"]) == ("Branchement", "medium")
+
+
+def test_an_adopted_job_is_cancelled_when_its_ticket_closes(legacy, site):
+	t = node_job(site, legacy)
+	legacy.update(int(t), status="closed")
+	d = site.run(legacy)[t]
+	assert (d.action, d.reason, d.changes) == (
+		ADOPT,
+		"taken over: ticket closed in legacy",
+		{"status": "cancelled"},
+	)
+	assert site.run(legacy) == {}  # cancelled: no longer active
+
+
+@pytest.mark.parametrize(
+	"values, reason",
+	[
+		({"assigned_tech": "TECH-1"}, "assigned to TECH-1"),
+		({"status": "in_progress"}, "made outside the bridge, in_progress by dispatch"),
+		({"status": "assigned"}, "made outside the bridge, assigned by dispatch"),
+	],
+)
+def test_a_job_without_record_that_dispatch_took_is_left_alone(legacy, site, values, reason):
+	t = node_job(site, legacy, **values)
+	before = dict(site.job(t).values)
+	legacy.update(int(t), subject="Changé")
+	assert (site.run(legacy)[t].action, site.run(legacy)[t].reason) == (SKIP, f"left alone: {reason}")
+	legacy.update(int(t), status="closed")
+	d = site.run(legacy)[t]
+	assert (d.action, d.reason) == (SKIP, f"ticket closed in legacy; job kept, {reason}")
+	assert site.job(t).values == before and site.job(t).synced is None
+
+
+def test_a_completed_job_without_record_stays_as_it_is(legacy, site):
+	t = node_job(site, legacy, status="completed")
+	assert site.run(legacy)[t].reason == "left alone: made outside the bridge, completed by dispatch"
+
+
+def test_a_ticket_open_in_legacy_but_not_read_is_never_cancelled(legacy, site):
+	"""A preview's row limit reads only part of the selection: the rest is not 'gone'."""
+	a, b = legacy.ticket(), legacy.ticket()
+	site.run(legacy)
+	with legacy.open() as source:
+		still_open = source.tickets_by_id([a])[a]
+	decisions = plan([], site.jobs, {str(a): still_open, str(b): None}, 3301)
+	assert [(d.action, d.reason) for d in decisions] == [
+		(UNCHANGED, "still open in legacy, not read this time"),
+		(CANCEL, "ticket deleted in legacy"),
+	]
+
+
+def test_a_failed_run_reports_uncommitted_writes_as_not_done(legacy, site):
+	legacy.ticket(), legacy.ticket(), legacy.ticket()
+	decisions = list(site.run(legacy, apply=False).values())
+	decisions[0].done = True
+	not_done(decisions)
+	counts = summary(decisions)
+	assert (counts["created"], counts["not_done"]) == (1, 2)
+	assert decisions[1].action == NOT_DONE
+	assert decisions[1].reason == "not written, the run stopped first: new open ticket"
+
+
+def test_a_renamed_link_keeps_the_record():
+	synced = snapshot({"customer": "Old Name", "subject": "S"})
+	after = renamed(synced, "customer", "Old Name", "New Name")
+	assert after == snapshot({"customer": "New Name", "subject": "S"})
+	assert renamed(synced, "customer", "Someone Else", "X") is None
+	assert renamed(None, "customer", "Old Name", "X") is None
 
 
 def test_only_selected_tickets_are_planned(legacy, site):
@@ -189,11 +292,13 @@ def test_summary_counts_and_unmatched(legacy, site):
 	assert counts == dict(
 		tickets=3,
 		created=3,
+		adopted=0,
 		updated=0,
 		cancelled=0,
 		unchanged=0,
 		skipped=0,
 		errors=0,
+		not_done=0,
 		unmatched_customer=1,
 		unmatched_accounts=[5],
 	)
@@ -216,3 +321,14 @@ def test_normalise_makes_database_forms_equal(field, a, b):
 	assert normalise(field, a) == normalise(field, b)
 	if field == "start_time":
 		assert normalise(field, timedelta(hours=8)) == normalise(field, a)
+
+
+def test_a_preview_with_a_row_limit_plans_no_phantom_cancel(legacy, site):
+	for _ in range(5):
+		legacy.ticket()
+	site.run(legacy)
+	query = "SELECT id, subject, status, assign_to, due_date FROM ticket"
+	with open_source("custom", legacy.conn, {"query": query, "row_limit": 2}) as source:
+		decisions = build_plan(source, Config(), site.jobs, Directory())
+	assert [d.action for d in decisions] == [UNCHANGED] * 5
+	assert [d.reason for d in decisions][2:] == ["still open in legacy, not read this time"] * 3

@@ -47,7 +47,9 @@ def health() -> dict:
 	period = max(cint(settings.sync_period), 1)
 	last, last_success = last_log(("Failed", *DONE)), last_log(DONE)
 	failures = consecutive_failures()
-	warnings = []
+	from legacy_dispatch.sync import schema_problems  # sync imports this module
+
+	warnings = schema_problems()
 	if settings.enabled:
 		if is_scheduler_disabled(verbose=False):
 			warnings.append(_("The scheduler is disabled on this site: no automatic run will happen."))

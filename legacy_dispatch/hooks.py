@@ -6,6 +6,9 @@ app_email = "dispatch@example.com"
 app_license = "MIT"
 
 before_install = "legacy_dispatch.install.before_install"
+after_install = "legacy_dispatch.install.after_install"
+before_migrate = "legacy_dispatch.install.prepare_legacy_ticket_id"
+after_migrate = "legacy_dispatch.install.after_migrate"
 
 # the app's own fields on the site's Dispatch Job
 fixtures = [
@@ -15,9 +18,16 @@ fixtures = [
 	}
 ]
 
-# Every minute, enqueue the sync when it is enabled and its period has elapsed
-# (the period is a setting, so it changes without a restart). The hook only
-# enqueues: cron jobs run on the default queue with a 300 s timeout.
-scheduler_events = {"cron": {"* * * * *": ["legacy_dispatch.sync.scheduled"]}}
+# Enqueue the sync when it is enabled and its period has elapsed. The cron below is
+# the default period's; saving the settings (and every migrate) points it at the period
+# and stops it while the sync is disabled (sync.apply_schedule). The hook only enqueues:
+# cron jobs run on the default queue with a 300 s timeout.
+scheduler_events = {"cron": {"*/15 * * * *": ["legacy_dispatch.sync.scheduled"]}}
+
+# A renamed or merged Customer / Service Location keeps its jobs in the bridge's hands
+doc_events = {
+	"Customer": {"after_rename": "legacy_dispatch.sync.relink"},
+	"Service Location": {"after_rename": "legacy_dispatch.sync.relink"},
+}
 
 default_log_clearing_doctypes = {"Sync Log": 30}

@@ -8,6 +8,9 @@ this module turns them into documents.
 import os
 import socket
 import time
+from collections import deque
+from contextlib import contextmanager
+from math import gcd
 
 import frappe
 from frappe import _
@@ -16,23 +19,26 @@ from frappe.utils import add_to_date, cint, flt, get_datetime, now_datetime
 from legacy_dispatch.core.legacy import Connection, LegacyDB, LegacyError
 from legacy_dispatch.core.mapping import MANAGED_FIELDS, Config, Department, Directory, Location, Text
 from legacy_dispatch.core.planner import (
-	CANCEL,
+	ADOPT,
 	COUNT_FIELDS,
 	CREATE,
 	ERROR,
 	SKIP,
 	UNCHANGED,
-	UPDATE,
+	WRITES,
 	Decision,
 	Job,
 	build_plan,
+	not_done,
 	owner,
+	renamed,
 	snapshot,
 	summary,
 )
 from legacy_dispatch.core.sources import open_source
 from legacy_dispatch.health import SETTINGS, alert_if_failing
 
+SCHEDULED_METHOD = "legacy_dispatch.sync.scheduled"
 JOB_ID = "legacy_dispatch_sync"  # one id for scheduler and button: never two runs queued
 JOB_TIMEOUT = 3600
 RUN_LOCK = "legacy_dispatch"  # value of Sync Log.run_lock (unique) while a run is in progress
@@ -51,13 +57,30 @@ DURATION_FIELDS = {
 # --- settings and site state -------------------------------------------------------------
 
 
-def load_settings(s=None) -> tuple[Connection, Config]:
-	"""The core's connection and config from the settings (or from a form's unsaved copy)."""
+class NotReady(frappe.ValidationError):
+	"""The site lacks what the bridge's guarantees rest on; the message says how to repair it."""
+
+
+def load_settings(s=None, form: bool | None = None) -> tuple[Connection, Config]:
+	"""The core's connection and config from the settings (or from a form's unsaved copy).
+
+	The stored password is only ever sent to the stored host and port: a form pointing
+	elsewhere must type the password again."""
+	form = s is not None if form is None else form
 	s = s or frappe.get_single(SETTINGS)
+	host, port = s.host or "127.0.0.1", cint(s.port) or 3306
 	typed = s.password and set(s.password) != {"*"}  # a form sends asterisks for a stored password
+	if form and not typed:
+		stored = frappe.db.get_values_from_single(["host", "port"], None, SETTINGS)[0]
+		if (host, port) != (stored[0] or "127.0.0.1", cint(stored[1]) or 3306):
+			raise LegacyError(
+				_(
+					"Type the password again to connect to {0}:{1}: the stored password is only sent to the stored server."
+				).format(host, port)
+			)
 	conn = Connection(
-		host=s.host or "127.0.0.1",
-		port=cint(s.port) or 3306,
+		host=host,
+		port=port,
 		user=s.user or "",
 		password=s.password if typed else s.get_password("password", raise_exception=False) or "",
 		database=s.database or "gestionclient",
@@ -124,17 +147,69 @@ def open_legacy(settings=None, preview: bool = False) -> tuple[LegacyDB, Config]
 	"""The legacy source of the chosen profile (use it as a context manager) and the
 	mapping config. A preview of a custom query reads at most its row limit."""
 	s = settings or frappe.get_single(SETTINGS)
-	conn, config = load_settings(s)
+	conn, config = load_settings(s, form=settings is not None)
 	options = {f: s.get(f) for f in ("table_prefix", "assignee", "customer_key")}
 	options.update(query=s.custom_query, row_limit=cint(s.row_limit) if preview else None)
 	return open_source(s.source_profile, conn, options), config
+
+
+def schema_problems() -> list[str]:
+	"""What is missing of the bridge's guarantees on Dispatch Job: the unique index on
+	legacy_ticket_id (one ticket, one job) and the legacy_synced column (no clobbering)."""
+	table = "tabDispatch Job"
+	if frappe.db.db_type == "postgres":
+		columns = frappe.db.sql(
+			"SELECT column_name FROM information_schema.columns"
+			" WHERE table_schema = current_schema() AND table_name = %s",
+			table,
+			pluck=True,
+		)
+		unique = any(
+			d.rstrip().endswith("(legacy_ticket_id)")
+			for d in frappe.db.sql(
+				"SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema() AND tablename = %s",
+				table,
+				pluck=True,
+			)
+			if d.startswith("CREATE UNIQUE INDEX")
+		)
+	else:
+		keys = dict(
+			frappe.db.sql(
+				"SELECT column_name, column_key FROM information_schema.columns"
+				" WHERE table_schema = DATABASE() AND table_name = %s",
+				table,
+			)
+		)
+		columns, unique = list(keys), keys.get("legacy_ticket_id") == "UNI"
+	repair = _(
+		"Repair: run `bench --site {0} migrate`, which puts the app's fields back and names any duplicated legacy ticket."
+	).format(frappe.local.site)
+	problems = []
+	if "legacy_ticket_id" not in columns or not unique:
+		problems.append(
+			_("Dispatch Job.legacy_ticket_id has no unique index: a ticket could get two jobs.")
+			+ " "
+			+ repair
+		)
+	if "legacy_synced" not in columns:
+		problems.append(
+			_("Dispatch Job.legacy_synced is missing: the bridge cannot tell a dispatcher's edit.")
+			+ " "
+			+ repair
+		)
+	return problems
 
 
 def plan_now(preview: bool = False) -> list[Decision]:
 	"""Read the legacy selection and the site's state, and plan. Writes nothing.
 
 	Everything is read before anything is written: a legacy database that fails
-	mid-read leaves the site untouched."""
+	mid-read leaves the site untouched. Refuses (NotReady) on a site without the
+	bridge's guarantees."""
+	problems = schema_problems()
+	if problems:
+		raise NotReady(" ".join(problems))
 	source, config = open_legacy(preview=preview)
 	with source:
 		return build_plan(source, config, load_jobs(), load_directory)
@@ -151,19 +226,24 @@ def write(d: Decision) -> str:
 		doc.legacy_ticket_id = d.legacy_ticket_id
 		doc.dont_update_if_missing = list(MANAGED_FIELDS)  # an empty Time must stay empty, not "now"
 		doc.legacy_synced = snapshot(doc.as_dict())
-		doc.flags.notify_update = False  # the board is refreshed once per batch (see apply)
 		doc.insert(ignore_permissions=True)
 		return doc.name
-	# update / cancel: lock the row and look again, so a dispatcher's save that landed
-	# after the plan was made wins
+	# adopt / update / cancel: lock the row and look again, so a dispatcher's save that
+	# landed after the plan was made wins
 	doc = frappe.get_doc("Dispatch Job", d.job, for_update=True)
-	reason = owner(Job(doc.name, d.legacy_ticket_id, doc.as_dict(), doc.assigned_tech, doc.legacy_synced))
+	job = Job(doc.name, d.legacy_ticket_id, doc.as_dict(), doc.assigned_tech, doc.legacy_synced)
+	reason = owner(job)
+	if not reason and d.action == ADOPT and (job.synced or snapshot(job.values) != d.seen):
+		reason = Text("changed by a dispatcher")
 	if reason:
 		d.action, d.reason = SKIP, Text("left alone: {0} (during this run)", reason)
 		return doc.name
 	doc.update(d.changes)
+	doc.legacy_ticket_id = d.legacy_ticket_id  # an adopted job may have had only LEG-<id>
 	doc.legacy_synced = snapshot(doc.as_dict())
 	doc.save(ignore_permissions=True)
+	if snapshot(doc.as_dict()) != doc.legacy_synced:  # the site changed a value on save
+		doc.db_set("legacy_synced", snapshot(doc.as_dict()), update_modified=False)
 	return doc.name
 
 
@@ -171,7 +251,7 @@ def apply(decisions: list[Decision], log_name: str | None = None) -> None:
 	"""Write the decisions in batches of COMMIT_EVERY, each under one savepoint, then commit.
 	A batch the site refuses is rolled back and written again one ticket per savepoint: the
 	refused ticket alone is recorded with the reason, and the run goes on."""
-	writes = [d for d in decisions if d.action in (CREATE, UPDATE, CANCEL)]
+	writes = [d for d in decisions if d.action in WRITES]
 	for start in range(0, len(writes), COMMIT_EVERY):
 		batch = writes[start : start + COMMIT_EVERY]
 		if not write_batch(batch):
@@ -184,8 +264,8 @@ def apply(decisions: list[Decision], log_name: str | None = None) -> None:
 				"Sync Log", log_name, "message", _("{0} of {1} written").format(done, len(writes))
 			)
 		frappe.db.commit()  # nosemgrep
-		# one refresh of the board per batch instead of two realtime events per created job
-		frappe.publish_realtime("list_update", {"doctype": "Dispatch Job", "user": frappe.session.user})
+		for d in batch:
+			d.done = True
 		frappe.publish_progress(
 			done * 100 / len(writes), _("Legacy sync"), SETTINGS, SETTINGS, f"{done}/{len(writes)}"
 		)
@@ -196,32 +276,59 @@ def write_batch(batch: list[Decision]) -> bool:
 	False when the site refused one of them: then nothing of the batch is written and its
 	decisions are as they were."""
 	before = [(d.action, d.reason, d.job) for d in batch]
-	frappe.db.savepoint("legacy_batch")
 	try:
-		for d in batch:
-			d.job = write(d)
+		with undoable("legacy_batch"):
+			for d in batch:
+				d.job = write(d)
 	except Exception:
-		frappe.db.rollback(save_point="legacy_batch")
 		for d, (action, reason, job) in zip(batch, before, strict=True):
 			d.action, d.reason, d.job = action, reason, job
 		return False
-	frappe.db.release_savepoint("legacy_batch")
 	return True
 
 
 def write_one(d: Decision) -> None:
 	"""One ticket in its own savepoint: refused, it is rolled back alone and recorded."""
-	frappe.db.savepoint("legacy_ticket")
 	try:
-		d.job = write(d)
-		frappe.db.release_savepoint("legacy_ticket")
-	except frappe.UniqueValidationError:
-		frappe.db.rollback(save_point="legacy_ticket")
-		d.action, d.reason = SKIP, Text("already created by another run")
+		with undoable("legacy_ticket"):
+			d.job = write(d)
 	except Exception as e:
-		frappe.db.rollback(save_point="legacy_ticket")
+		if duplicate(e):
+			d.action, d.reason = SKIP, Text("already created by another run")
+			return
 		why = frappe.utils.strip_html(str(e)) or type(e).__name__
 		d.action, d.reason = ERROR, Text("{0} refused by the site: {1}", Text(d.action), why)
+
+
+def duplicate(e: Exception) -> bool:
+	"""A unique key refused the write. On PostgreSQL Frappe raises UniqueValidationError only
+	for constraints named *_key: the index it adds to an existing field (the Node service's
+	legacy_ticket_id) gives the driver's own error."""
+	return isinstance(e, frappe.UniqueValidationError) or bool(e.args and frappe.db.is_duplicate_entry(e))
+
+
+@contextmanager
+def undoable(name: str):
+	"""A savepoint whose rollback also drops what the rolled-back writes queued to happen
+	after commit (webhooks, realtime events, enqueued jobs): Frappe's rollback watchers do
+	not work with savepoints, so a refused write would otherwise still fire them."""
+	db, local = frappe.db, frappe.local
+	callbacks = {cb: deque(cb._functions) for cb in (db.before_commit, db.after_commit)}
+	queues = {q: list(getattr(local, q, None) or []) for q in ("_realtime_log", "_webhook_queue")}
+	db.savepoint(name)
+	try:
+		yield
+	except BaseException:
+		db.rollback(save_point=name)
+		for cb, functions in callbacks.items():
+			cb._functions = functions
+		for q, items in queues.items():
+			if items:
+				setattr(local, q, items)
+			elif hasattr(local, q):
+				delattr(local, q)
+		raise
+	db.release_savepoint(name)
 
 
 # --- a run --------------------------------------------------------------------------------
@@ -306,11 +413,12 @@ def run(trigger: str = "API", user: str | None = None) -> dict:
 		failed = sum(d.action == ERROR for d in decisions)
 		log.status = "Partial" if failed else "Success"
 		log.message = _("{0} tickets, {1} errors").format(len(decisions), failed)
-	except LegacyError as e:
+	except (LegacyError, NotReady) as e:
 		frappe.db.rollback()
 		log.status, log.message = "Failed", str(e)
 	except Exception as e:
 		frappe.db.rollback()
+		not_done(decisions)
 		log.status, log.message, log.traceback = "Failed", str(e), frappe.get_traceback()
 	finish(log, decisions, time.monotonic() - started)
 	if log.status == "Failed":
@@ -417,8 +525,8 @@ def enqueue(trigger: str):
 def due() -> bool:
 	"""True when the sync is enabled and its period has elapsed since the last run started.
 
-	Assumes the cron hook fires every minute; the period is read each time, so a new
-	value takes effect at once.
+	The cron hook fires at a divisor of the period (`cron_for`); the period is read each
+	time, so a new value takes effect at once.
 	"""
 	settings = frappe.get_single(SETTINGS)
 	if not settings.enabled:
@@ -437,6 +545,51 @@ def due() -> bool:
 
 
 def scheduled():
-	"""Cron hook (every minute): only enqueues."""
+	"""Cron hook (see `apply_schedule`): only enqueues."""
 	if due():
 		enqueue("Scheduler")
+
+
+# --- renamed records ---------------------------------------------------------------------
+
+
+def relink(doc, method=None, old: str | None = None, new: str | None = None, merge: bool = False):
+	"""doc_events after_rename of Customer and Service Location: the site rewrote the jobs'
+	links itself, so rewrite the bridge's record too, or the jobs would look edited."""
+	fieldname = "customer" if doc.doctype == "Customer" else "service_location"
+	for job in frappe.get_all(
+		"Dispatch Job",
+		filters={fieldname: new, "legacy_synced": ("is", "set")},
+		fields=["name", "legacy_synced"],
+	):
+		record = renamed(job.legacy_synced, fieldname, old, new)
+		if record:
+			frappe.db.set_value("Dispatch Job", job.name, "legacy_synced", record, update_modified=False)
+
+
+# --- the schedule ------------------------------------------------------------------------
+
+
+def cron_for(period: int) -> str:
+	"""The sparsest cron that still meets every `period` minutes (`due` decides which ticks
+	run): every 15 min for 15, 30 or 45, hourly for 60 or 120, every minute only for periods
+	like 7 that share no divisor with the hour."""
+	step = gcd(max(int(period), 1), 60)
+	return ("* " if step == 1 else "0 " if step == 60 else f"*/{step} ") + "* * * *"
+
+
+def apply_schedule() -> None:
+	"""Point the scheduler's cron at the period, stopped while the sync is disabled, so
+	Frappe's Scheduled Job Log gets one line per real check, not one a minute. Called when
+	the settings are saved and after install and migrate (which reset it from hooks.py)."""
+	settings = frappe.get_single(SETTINGS)
+	wanted = {"cron_format": cron_for(cint(settings.sync_period) or 15), "stopped": int(not settings.enabled)}
+	name = frappe.db.get_value("Scheduled Job Type", {"method": SCHEDULED_METHOD})
+	if not name:  # at install, before Frappe syncs hooks.py's jobs: it keeps a matching one
+		job = {"doctype": "Scheduled Job Type", "method": SCHEDULED_METHOD, "frequency": "Cron", **wanted}
+		frappe.get_doc(job).insert(ignore_permissions=True)
+		return
+	job = frappe.get_doc("Scheduled Job Type", name)
+	if any(job.get(k) != v for k, v in wanted.items()):
+		job.update(wanted)
+		job.save(ignore_permissions=True)

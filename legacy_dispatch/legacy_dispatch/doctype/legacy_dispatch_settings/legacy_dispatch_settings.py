@@ -10,7 +10,7 @@ from frappe.utils import cint
 from legacy_dispatch.core.legacy import LegacyError
 from legacy_dispatch.core.mapping import is_field_department, job_type_for_name
 from legacy_dispatch.core.sources import validate_custom_query
-from legacy_dispatch.sync import load_settings, open_legacy
+from legacy_dispatch.sync import apply_schedule, load_settings, open_legacy
 
 
 class LegacyDispatchSettings(Document):
@@ -25,13 +25,19 @@ class LegacyDispatchSettings(Document):
 			frappe.throw(
 				_("Unknown time zone {0}. Use a name such as America/Toronto.").format(self.time_zone)
 			)
-		if self.source_profile == "custom":
+		# checked when it changes (and at every run), so saving works while legacy is down
+		if self.source_profile == "custom" and (
+			self.has_value_changed("custom_query") or self.has_value_changed("source_profile")
+		):
 			self.check_custom_query()
 		seen = set()
 		for row in self.departments:
 			if row.dept_id in seen:
 				frappe.throw(_("Department {0} appears twice in the department map.").format(row.dept_id))
 			seen.add(row.dept_id)
+
+	def on_update(self):
+		apply_schedule()
 
 	def check_custom_query(self):
 		"""A custom query must be one read-only SELECT returning the normalised columns."""
@@ -44,8 +50,9 @@ class LegacyDispatchSettings(Document):
 	def test_connection(self) -> dict:
 		"""Connect read-only with the values on the form: the server's version and how many
 		open tickets the selection finds, or the exact reason it failed."""
-		source, config = open_legacy(self)
+		self.check_permission("write")
 		try:
+			source, config = open_legacy(self)
 			with source:
 				count = sum(1 for _ticket in source.open_tickets(config.staff_id))
 				return {"ok": True, "version": source.server_version(), "open_tickets": count}
@@ -57,8 +64,9 @@ class LegacyDispatchSettings(Document):
 		"""Fill the department map from the legacy `dept` table. Rows already in the map keep
 		the operator's job type, duration and inclusion; new ones get a job type from their
 		name and are left out when they are not field work (ToDo, Support…)."""
-		source, _config = open_legacy(self)
+		self.check_permission("write")
 		try:
+			source, _config = open_legacy(self)
 			with source:
 				departments = source.departments()
 		except LegacyError as e:

@@ -9,6 +9,7 @@ from collections import Counter
 import frappe
 from frappe import _
 
+from legacy_dispatch.core.legacy import LegacyError
 from legacy_dispatch.core.mapping import fold
 from legacy_dispatch.core.matching import Candidate, likely_customer
 from legacy_dispatch.core.planner import build_plan, unmatched
@@ -35,10 +36,13 @@ def execute(filters=None):
 
 
 def rows() -> list[dict]:
-	source, config = open_legacy()
-	with source:
-		missing = unmatched(build_plan(source, config, load_jobs(), load_directory))
-		accounts = source.accounts({d.mapped.ticket.account_id for d in missing})
+	try:
+		source, config = open_legacy()
+		with source:
+			missing = unmatched(build_plan(source, config, load_jobs(), load_directory))
+			accounts = source.accounts({d.mapped.ticket.account_id for d in missing})
+	except LegacyError as e:
+		frappe.throw(str(e), title=_("Legacy database unreachable"))
 	counts = Counter(d.mapped.ticket.account_id for d in missing)
 	tickets = {d.mapped.ticket.account_id: d.mapped.ticket for d in missing}
 	candidates = customers_without_legacy_id()

@@ -2,11 +2,10 @@
 is silently dropped. The rules themselves are unit-tested in core/tests/mapping_test.py."""
 
 import frappe
-from frappe.tests.utils import FrappeTestCase
 from frappe.utils import get_time
 
 from legacy_dispatch import sync
-from legacy_dispatch.tests.utils import clean_site, ensure_target_doctypes, fresh_legacy
+from legacy_dispatch.tests.utils import BridgeTestCase, clean_site, ensure_target_doctypes, fresh_legacy
 
 # (ticket columns, expected job fields, expected warning or None)
 CATALOGUE = [
@@ -37,7 +36,7 @@ CATALOGUE = [
 ]
 
 
-class TestBadInput(FrappeTestCase):
+class TestBadInput(BridgeTestCase):
 	@classmethod
 	def setUpClass(cls):
 		super().setUpClass()

@@ -2,19 +2,27 @@
 
 The legacy database is created on the MariaDB server named by LEGACY_TEST_DB_HOST,
 _PORT, _USER and _PASSWORD (default 127.0.0.1:3306, root, empty password).
+
+The tests create and delete only their own records: their legacy tickets are numbered
+from OWN_TICKETS, so their jobs are told apart from any other; they refuse to run on a
+site whose board holds jobs of other legacy tickets (a run would cancel those); the
+settings and the Sync Logs the site had are left as they were.
 """
 
+import itertools
 import json
 import os
 from pathlib import Path
 
 import frappe
+from frappe.tests.utils import FrappeTestCase
 
 from legacy_dispatch.core.sandbox import RunningMariaDB
 from legacy_dispatch.core.testing import Legacy
 
 TARGET_SITE = Path(__file__).parent / "target_site"
 TARGET_ORDER = ("customer", "dispatch_technician", "service_location", "dispatch_job")
+OWN_TICKETS = 900_000_001
 
 
 def ensure_target_doctypes():
@@ -41,19 +49,96 @@ def fresh_legacy(name: str | None = None) -> Legacy:
 	and the site's settings pointed at it."""
 	name = name or "legacy_test_" + "".join(c if c.isalnum() else "_" for c in frappe.local.site)
 	legacy = Legacy(legacy_server(), name)
+	legacy.ids = itertools.count(OWN_TICKETS)
 	settings = frappe.get_single("Legacy Dispatch Settings")
 	c = legacy.conn
 	settings.update(
-		{"host": c.host, "port": c.port, "user": c.user, "password": c.password, "database": c.database}
+		{
+			"host": c.host,
+			"port": c.port,
+			"user": c.user,
+			"password": c.password.reveal(),
+			"database": c.database,
+		}
 	)
 	settings.save()
 	frappe.db.commit()
 	return legacy
 
 
+def legacy_key(job) -> int | None:
+	key = job.legacy_ticket_id or (job.ticket_id or "").removeprefix("LEG-")
+	return int(key) if str(key).isdigit() else None
+
+
+def own_jobs() -> list[str]:
+	"""The jobs of the tests' own legacy tickets, and the ordinary jobs they made."""
+	jobs = frappe.get_all("Dispatch Job", fields=["name", "legacy_ticket_id", "ticket_id", "subject"])
+	return [
+		j.name
+		for j in jobs
+		if (legacy_key(j) or 0) >= OWN_TICKETS or (j.subject or "").startswith(OWN_SUBJECT)
+	]
+
+
+OWN_SUBJECT = "LD test "  # ordinary jobs the tests make start with this
+
+
+def refuse_foreign_jobs():
+	"""A run during the tests would cancel the jobs of legacy tickets it cannot see: refuse
+	to run on a site whose board holds any."""
+	foreign = [
+		j.name
+		for j in frappe.get_all(
+			"Dispatch Job",
+			or_filters={"legacy_ticket_id": ("is", "set"), "ticket_id": ("like", "LEG-%")},
+			fields=["name", "legacy_ticket_id", "ticket_id"],
+		)
+		if (legacy_key(j) or 0) < OWN_TICKETS
+	]
+	if foreign:
+		raise RuntimeError(
+			f"This site holds {len(foreign)} Dispatch Jobs of legacy tickets (e.g. {foreign[0]}): "
+			"run the legacy_dispatch tests on a test site, never on one whose board is in use."
+		)
+
+
 def clean_site():
-	"""No legacy jobs, no logs: each test starts from an empty board."""
-	frappe.db.delete("Dispatch Job")
-	frappe.db.delete("Sync Log Ticket")
-	frappe.db.delete("Sync Log")
+	"""Remove what the tests made: their jobs and the Sync Logs made since the class began."""
+	for name in own_jobs():
+		frappe.db.delete("Dispatch Job", name)
+	logs = frappe.get_all(
+		"Sync Log", filters={"name": ("not in", BridgeTestCase.site_logs or [""])}, pluck="name"
+	)
+	if logs:
+		frappe.db.delete("Sync Log Ticket", {"parent": ("in", logs)})
+		frappe.db.delete("Sync Log", {"name": ("in", logs)})
 	frappe.db.commit()
+
+
+class BridgeTestCase(FrappeTestCase):
+	"""Refuses a site in use; leaves the settings and Sync Logs as the site had them."""
+
+	site_logs: list[str] | None = None
+
+	@classmethod
+	def setUpClass(cls):
+		super().setUpClass()
+		ensure_target_doctypes()
+		refuse_foreign_jobs()
+		BridgeTestCase.site_logs = frappe.get_all("Sync Log", pluck="name")
+		settings = frappe.get_single("Legacy Dispatch Settings")
+		cls.site_settings = (settings.as_dict(), settings.get_password("password", raise_exception=False))
+
+	@classmethod
+	def tearDownClass(cls):
+		frappe.db.rollback()
+		clean_site()
+		values, password = cls.site_settings
+		settings = frappe.get_single("Legacy Dispatch Settings")
+		settings.update({k: v for k, v in values.items() if k not in ("modified", "password")})
+		settings.password = password
+		settings.flags.ignore_validate = True
+		settings.save()
+		frappe.db.commit()
+		super().tearDownClass()

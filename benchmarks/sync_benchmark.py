@@ -1,8 +1,10 @@
-"""Speed benchmark of the sync (issue 6). Not a test: it empties the site's board and logs.
+"""Speed benchmark of the sync. Not part of the installed app, and not a test: it empties
+the site's board and logs, and points the settings at its own legacy database, so it
+refuses to run on a site whose board holds jobs it did not create.
 
-Run it on a bench, on a site of its own (MariaDB or PostgreSQL):
+Run it from a bench's `sites` folder, on a site of its own (MariaDB or PostgreSQL):
 
-	bench --site SITE execute legacy_dispatch.benchmark.run --kwargs "{'sizes': '1000,5000,20000'}"
+	../env/bin/python ../apps/legacy_dispatch/benchmarks/sync_benchmark.py run SITE --sizes 1000,5000,20000
 
 For each N it seeds a legacy MariaDB (`legacy_bench_<site>`, on the server of the Frappe
 tests: LEGACY_TEST_DB_HOST…, default 127.0.0.1:3306 root) with N open field tickets, one
@@ -45,7 +47,7 @@ from frappe.utils import add_to_date, now_datetime
 
 from legacy_dispatch import sync
 from legacy_dispatch.core.legacy import LegacyDB
-from legacy_dispatch.tests.utils import clean_site, fresh_legacy, legacy_server
+from legacy_dispatch.tests.utils import clean_site, fresh_legacy, legacy_server, own_jobs
 
 RESULT = "BENCH-RESULT "
 PORT = 8017
@@ -114,6 +116,16 @@ def seed_site(n: int):
 	frappe.db.commit()
 
 
+def refuse_a_site_in_use():
+	"""The benchmark truncates the job table: only on a site whose jobs are all its own."""
+	foreign = frappe.db.count("Dispatch Job") - len(own_jobs())
+	if foreign:
+		raise SystemExit(
+			f"{frappe.local.site} holds {foreign} Dispatch Jobs the benchmark did not create: "
+			"run it on a site of its own."
+		)
+
+
 def clean_board():
 	"""No jobs, logs or job versions: each measure starts from an empty board. The job table
 	is truncated, not only emptied: PostgreSQL would otherwise keep the dead rows of earlier
@@ -145,11 +157,15 @@ def in_worker(kind: str, wait: bool = True, **kwargs):
 	"""Run `measure(kind)` in a new Python process on this site; its result dict (or the
 	Popen when wait is False)."""
 	sites_path = os.path.abspath(frappe.local.sites_path)
-	code = (
-		"from legacy_dispatch.benchmark import worker_main; "
-		f"worker_main({frappe.local.site!r}, {sites_path!r}, {kind!r}, {json.dumps(kwargs)!r})"
-	)
-	cmd = [sys.executable, "-c", code]
+	cmd = [
+		sys.executable,
+		os.path.abspath(__file__),
+		"worker",
+		frappe.local.site,
+		sites_path,
+		kind,
+		json.dumps(kwargs),
+	]
 	if not wait:
 		return subprocess.Popen(cmd, cwd=sites_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 	frappe.db.commit()  # nosemgrep
@@ -448,6 +464,7 @@ def run(
 	"""The whole benchmark on this site; prints the tables and returns the figures.
 
 	`resume`, `queue`, `bare` and `rest_tickets=0` leave parts out."""
+	refuse_a_site_in_use()
 	sizes = [int(s) for s in str(sizes).split(",") if s.strip()]
 	results = {
 		"site": frappe.local.site,
@@ -470,6 +487,7 @@ def run(
 def profile(size=5000, rerun=False, bare=False):
 	"""Where a first import (a no-change run with rerun, the bare inserts with bare) of `size`
 	tickets spends its time."""
+	refuse_a_site_in_use()
 	seed_site(int(size))
 	seed_legacy(int(size))
 	clean_board()
@@ -535,3 +553,37 @@ def report(r: dict) -> str:
 			f" {x['worker_seconds']:.0f} s from queued to done.",
 		]
 	return "\n".join(lines)
+
+
+def main(argv: list[str]):
+	"""`run SITE [--sizes …] [--rest-tickets N] [--rest-url URL] [--no-resume] [--no-queue]
+	[--no-bare]`, `profile SITE [--size N] [--rerun] [--bare]`, from the bench's sites folder."""
+	import argparse
+
+	if argv[:1] == ["worker"]:
+		return worker_main(*argv[1:])
+	parser = argparse.ArgumentParser(prog="sync_benchmark.py")
+	parser.add_argument("command", choices=("run", "profile"))
+	parser.add_argument("site")
+	parser.add_argument("--sizes", default="1000,5000,20000")
+	parser.add_argument("--rest-tickets", type=int, default=500)
+	parser.add_argument("--rest-url")
+	parser.add_argument("--size", type=int, default=5000)
+	for flag in ("resume", "queue", "bare"):
+		parser.add_argument(f"--no-{flag}", dest=flag, action="store_false")
+	parser.add_argument("--rerun", action="store_true")
+	parser.add_argument("--profile-bare", action="store_true")
+	args = parser.parse_args(argv)
+	frappe.init(site=args.site, sites_path=".")
+	frappe.connect()
+	frappe.set_user("Administrator")
+	try:
+		if args.command == "profile":
+			return profile(args.size, args.rerun, args.profile_bare)
+		run(args.sizes, args.rest_tickets, args.rest_url, args.resume, args.queue, args.bare)
+	finally:
+		frappe.destroy()
+
+
+if __name__ == "__main__":
+	main(sys.argv[1:])

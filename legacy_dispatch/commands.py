@@ -10,12 +10,13 @@ from frappe.commands import get_site, pass_context
 def on_site(context):
 	"""Connect to the one site given with --site; yields once, then disconnects."""
 	from legacy_dispatch.core.legacy import LegacyError
+	from legacy_dispatch.sync import NotReady
 
 	frappe.init(site=get_site(context))
 	frappe.connect()
 	try:
 		yield
-	except LegacyError as e:
+	except (LegacyError, NotReady) as e:
 		raise click.ClickException(str(e))
 	finally:
 		frappe.destroy()

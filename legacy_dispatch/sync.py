@@ -572,8 +572,8 @@ def relink(doc, method=None, old: str | None = None, new: str | None = None, mer
 
 def cron_for(period: int) -> str:
 	"""The sparsest cron that still meets every `period` minutes (`due` decides which ticks
-	run): every 15 min for 15, 30 or 45, hourly for 60 or 120, every minute only for periods
-	like 7 that share no divisor with the hour."""
+	run): every 15 min for 15 or 45, every 30 for 30, hourly for 60 or 120, every minute
+	only for periods like 7 that share no divisor with the hour."""
 	step = gcd(max(int(period), 1), 60)
 	return ("* " if step == 1 else "0 " if step == 60 else f"*/{step} ") + "* * * *"
 

@@ -1,15 +1,19 @@
 """The Desk side: test connection, load departments, health and its alert, the CLI."""
 
 import json
-import subprocess
-import sys
 from unittest.mock import patch
 
 import frappe
 from frappe.utils import add_to_date, now_datetime
 
 from legacy_dispatch import health, sync
-from legacy_dispatch.tests.utils import BridgeTestCase, clean_site, ensure_target_doctypes, fresh_legacy
+from legacy_dispatch.tests.utils import (
+	BridgeTestCase,
+	bench,
+	clean_site,
+	ensure_target_doctypes,
+	fresh_legacy,
+)
 
 
 def add_log(status: str, minutes_ago: float = 0, message: str = "") -> str:
@@ -17,21 +21,6 @@ def add_log(status: str, minutes_ago: float = 0, message: str = "") -> str:
 	log.started = add_to_date(now_datetime(), minutes=-minutes_ago)
 	log.insert()
 	return log.name
-
-
-def bench(*args: str) -> subprocess.CompletedProcess:
-	"""`bench --site SITE legacy-dispatch ...` in a process of its own."""
-	cmd = [
-		sys.executable,
-		"-m",
-		"frappe.utils.bench_helper",
-		"frappe",
-		"--site",
-		frappe.local.site,
-		"legacy-dispatch",
-		*args,
-	]
-	return subprocess.run(cmd, cwd=frappe.local.sites_path, capture_output=True, text=True, timeout=120)
 
 
 class TestDesk(BridgeTestCase):

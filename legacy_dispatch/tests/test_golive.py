@@ -13,13 +13,14 @@ from frappe.utils.fixtures import sync_fixtures
 
 from legacy_dispatch import api, health, sync
 from legacy_dispatch.install import before_install
-from legacy_dispatch.tests.utils import OWN_SUBJECT, BridgeTestCase, clean_site, fresh_legacy
+from legacy_dispatch.tests.utils import OWN_SUBJECT, BridgeTestCase, bench, clean_site, technician
 
 EVENING = 1795494600  # 2026-11-23 23:30 in Toronto
 
 
 def drop_column(column: str):
 	frappe.db.sql_ddl(f"ALTER TABLE `tabDispatch Job` DROP COLUMN {column}")
+	frappe.db.commit()  # PostgreSQL: DDL is transactional, and its lock would block other workers
 	frappe.clear_cache(doctype="Dispatch Job")
 
 
@@ -83,18 +84,10 @@ class TestGoLive(BridgeTestCase):
 	@classmethod
 	def setUpClass(cls):
 		super().setUpClass()
-		if not frappe.db.exists("Dispatch Technician", {"full_name": "LD Tech"}):
-			frappe.get_doc({"doctype": "Dispatch Technician", "full_name": "LD Tech"}).insert()
-		cls.tech = frappe.db.get_value("Dispatch Technician", {"full_name": "LD Tech"})
-		frappe.db.commit()
-
-	def setUp(self):
-		clean_site()
-		self.legacy = fresh_legacy()
+		cls.tech = technician()
 
 	def tearDown(self):
-		self.legacy.admin.close()
-		frappe.db.rollback()
+		super().tearDown()
 		clean_site()
 		if sync.schema_problems():  # put the app's fields back as an install leaves them
 			install()
@@ -223,6 +216,11 @@ class TestGoLive(BridgeTestCase):
 			with self.assertRaises(sync.NotReady) as refused:
 				api.preview()
 			self.assertIn("bench --site", str(refused.exception))
+			cli = bench("preview")
+			self.assertEqual((cli.returncode, cli.stdout), (1, ""), cli.stderr)
+			self.assertIn(
+				"has no unique index" if "unique" in str(refused.exception) else "legacy_synced", cli.stderr
+			)
 			out = sync.run("Scheduler")
 			self.assertEqual((out["status"], out["created"]), ("Failed", 0))
 			self.assertIn("migrate", out["message"])

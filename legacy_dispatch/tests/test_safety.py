@@ -1,8 +1,5 @@
 """Secrets, data safety and honest logs: each defect of the code review, on a real site."""
 
-import os
-import subprocess
-import sys
 from collections import Counter
 from unittest.mock import patch
 
@@ -11,7 +8,7 @@ import MySQLdb
 from frappe.desk.query_report import run as run_report
 
 from legacy_dispatch import api, sync
-from legacy_dispatch.tests.utils import BridgeTestCase, clean_site, fresh_legacy, own_jobs
+from legacy_dispatch.tests.utils import BridgeTestCase, bench, clean_site, own_jobs
 
 SECRET = "Pw-" + frappe.generate_hash(length=16)
 SETTINGS = "Legacy Dispatch Settings"
@@ -45,13 +42,8 @@ class TestSafety(BridgeTestCase):
 				frappe.delete_doc("Customer", name, force=True)
 		frappe.db.commit()
 
-	def setUp(self):
-		clean_site()
-		self.legacy = fresh_legacy()
-
 	def tearDown(self):
-		self.legacy.admin.close()
-		frappe.db.rollback()
+		super().tearDown()
 		settings(source_profile="gestionclient", staff_id=3301, enabled=0, sync_period=15)
 
 	# --- 1. the password is unprintable wherever it travels --------------------------------
@@ -94,13 +86,7 @@ class TestSafety(BridgeTestCase):
 		prefix = doc.test_connection()
 		doc.update({"source_profile": "custom", "custom_query": "SELECT 1 AS id"})
 		custom = self.failing(doc.load_departments)
-		bench = (sys.executable, "-m", "frappe.utils.bench_helper", "frappe", "--site", frappe.local.site)
-		cli = subprocess.run(
-			[*bench, "legacy-dispatch", "run"],
-			cwd=os.path.abspath(frappe.local.sites_path),
-			capture_output=True,
-			text=True,
-		)
+		cli = bench("run")
 		self.assertEqual(cli.returncode, 1, cli.stderr)
 		self.assert_no_secret(
 			report, preview, run, connection, departments, prefix, custom, cli.stdout, cli.stderr

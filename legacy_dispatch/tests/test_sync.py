@@ -19,6 +19,7 @@ from legacy_dispatch.tests.utils import (
 	ensure_target_doctypes,
 	fresh_legacy,
 	own_jobs,
+	technician,
 )
 
 # 2026-11-23 23:30 in Toronto: already the 24th in UTC
@@ -56,9 +57,7 @@ class TestLegacySync(BridgeTestCase):
 				{"doctype": "Service Location", "customer": "LD Marie Tremblay", "city": "Saint-Jérôme",
 				 "address": "12 rue Principale", "latitude": 45.7804, "longitude": -74.0036}
 			).insert()  # fmt: skip
-		if not frappe.db.exists("Dispatch Technician", {"full_name": "LD Tech"}):
-			frappe.get_doc({"doctype": "Dispatch Technician", "full_name": "LD Tech"}).insert()
-		cls.tech = frappe.db.get_value("Dispatch Technician", {"full_name": "LD Tech"})
+		cls.tech = technician()
 		frappe.db.commit()
 
 	def setUp(self):

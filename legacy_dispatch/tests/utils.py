@@ -12,6 +12,8 @@ settings and the Sync Logs the site had are left as they were.
 import itertools
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import frappe
@@ -64,6 +66,29 @@ def fresh_legacy(name: str | None = None) -> Legacy:
 	settings.save()
 	frappe.db.commit()
 	return legacy
+
+
+def bench(*args: str) -> subprocess.CompletedProcess:
+	"""`bench --site SITE legacy-dispatch ...` in a process of its own."""
+	cmd = [
+		sys.executable,
+		"-m",
+		"frappe.utils.bench_helper",
+		"frappe",
+		"--site",
+		frappe.local.site,
+		"legacy-dispatch",
+		*args,
+	]
+	return subprocess.run(cmd, cwd=frappe.local.sites_path, capture_output=True, text=True, timeout=120)
+
+
+def technician() -> str:
+	"""The tests' Dispatch Technician."""
+	if not frappe.db.exists("Dispatch Technician", {"full_name": "LD Tech"}):
+		frappe.get_doc({"doctype": "Dispatch Technician", "full_name": "LD Tech"}).insert()
+		frappe.db.commit()
+	return frappe.db.get_value("Dispatch Technician", {"full_name": "LD Tech"})
 
 
 def legacy_key(job) -> int | None:
@@ -129,6 +154,14 @@ class BridgeTestCase(FrappeTestCase):
 		BridgeTestCase.site_logs = frappe.get_all("Sync Log", pluck="name")
 		settings = frappe.get_single("Legacy Dispatch Settings")
 		cls.site_settings = (settings.as_dict(), settings.get_password("password", raise_exception=False))
+
+	def setUp(self):
+		clean_site()
+		self.legacy = fresh_legacy()
+
+	def tearDown(self):
+		self.legacy.admin.close()
+		frappe.db.rollback()
 
 	@classmethod
 	def tearDownClass(cls):

@@ -72,6 +72,8 @@ class TestSafety(BridgeTestCase):
 		report = self.failing(lambda: run_report("Unmatched Customers"))
 		self.assertIn("cannot connect to the server", report)
 		preview = self.failing(api.preview)
+		raw = self.failing(sync.plan_now)  # under every path: what a worker logs if nothing catches it
+		self.assertIn("core/legacy.py", raw)  # the reader's own frames and variables are in it
 		run = sync.run("API")
 		self.assertEqual(run["status"], "Failed")
 		sync.scheduled()  # enabled below: the scheduler's run fails the same way
@@ -89,7 +91,7 @@ class TestSafety(BridgeTestCase):
 		cli = bench("run")
 		self.assertEqual(cli.returncode, 1, cli.stderr)
 		self.assert_no_secret(
-			report, preview, run, connection, departments, prefix, custom, cli.stdout, cli.stderr
+			report, preview, raw, run, connection, departments, prefix, custom, cli.stdout, cli.stderr
 		)
 
 	# --- 2. the stored password goes only to the stored server ------------------------------

@@ -6,9 +6,9 @@ app_email = "dispatch@example.com"
 app_license = "MIT"
 
 before_install = "legacy_dispatch.install.before_install"
-after_install = "legacy_dispatch.install.after_install"
+after_install = "legacy_dispatch.sync.apply_schedule"
 before_migrate = "legacy_dispatch.install.prepare_legacy_ticket_id"
-after_migrate = "legacy_dispatch.install.after_migrate"
+after_migrate = "legacy_dispatch.sync.apply_schedule"
 
 # the app's own fields on the site's Dispatch Job
 fixtures = [

@@ -6,7 +6,7 @@ import frappe
 from frappe import _
 from frappe.utils import cstr
 
-from legacy_dispatch.sync import apply_schedule
+from legacy_dispatch.sync import schema_problems
 
 TARGET_DOCTYPES = ("Dispatch Job", "Customer", "Service Location")
 FIELD = "Dispatch Job-legacy_ticket_id"
@@ -28,20 +28,12 @@ def before_install():
 	prepare_legacy_ticket_id()
 
 
-def after_install():
-	apply_schedule()
-
-
-def after_migrate():
-	apply_schedule()
-
-
 def prepare_legacy_ticket_id():
 	"""Before the fixtures make `legacy_ticket_id` a unique Data field (install, and every
 	migrate): refuse, changing nothing, while several jobs share a ticket; turn an Int
 	field into Data (values kept); store "no ticket" as NULL, which the unique index allows
-	any number of times."""
-	if not frappe.db.has_column("Dispatch Job", "legacy_ticket_id"):
+	any number of times. Nothing to do where the app's fields are already in place."""
+	if not frappe.db.has_column("Dispatch Job", "legacy_ticket_id") or not schema_problems():
 		return
 	duplicates = duplicated_tickets()
 	if duplicates:

@@ -103,8 +103,8 @@ def load_settings(s=None, form: bool | None = None) -> tuple[Connection, Config]
 
 def load_jobs() -> dict[str, Job]:
 	"""Every job with a legacy ticket, in one query. That includes the jobs the old Node
-	bridge created (`ticket_id` LEG-<id>, no `legacy_ticket_id`): the bridge never
-	duplicates them, and leaves them to the dispatchers (no record of what it wrote)."""
+	bridge created (its `legacy_ticket_id`, or only `ticket_id` LEG-<id>): the bridge never
+	duplicates them, and adopts the ones still open and unassigned (see core.planner)."""
 	rows = frappe.get_all(
 		"Dispatch Job",
 		or_filters={"legacy_ticket_id": ("is", "set"), "ticket_id": ("like", "LEG-%")},

@@ -126,6 +126,9 @@ def ticket_from_row(row) -> Ticket:
 class LegacyDB:
 	"""A read-only session on the legacy database. Use as a context manager."""
 
+	read_only = True  # the write-back's writer (core.writeback) opens a writing session instead
+	client_flag = 0
+
 	def __init__(self, conn: Connection):
 		self.params = conn
 		self.db = None
@@ -156,6 +159,8 @@ class LegacyDB:
 				charset="utf8mb4",
 				use_unicode=False,
 				multi_statements=False,
+				autocommit=not self.read_only,
+				client_flag=self.client_flag,
 				**where,
 				**options,
 			)
@@ -164,7 +169,8 @@ class LegacyDB:
 		if failure:
 			raise LegacyError(failure)
 		try:
-			self.execute(self.db.cursor(), "SET SESSION TRANSACTION READ ONLY")
+			if self.read_only:
+				self.execute(self.db.cursor(), "SET SESSION TRANSACTION READ ONLY")
 			self.prepare()
 		except BaseException:
 			self.__exit__()

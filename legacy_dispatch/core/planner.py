@@ -35,6 +35,7 @@ COUNTS = {
 COUNT_FIELDS = ("tickets", *COUNTS.values(), "unmatched_customer")
 CLOSED_STATUSES = ("cancelled", "completed")
 FLOAT_FIELDS = ("latitude", "longitude", "duration_h")
+TRACKED = ("due_date", "due_time", "assign_to", "status")  # a ticket's columns in its `record`
 
 
 @dataclass(slots=True)
@@ -46,6 +47,7 @@ class Job:
 	values: dict  # the managed fields as stored
 	assigned_tech: str | None = None
 	synced: str | None = None  # JSON of what the bridge last wrote (see `snapshot`)
+	legacy: str | None = None  # JSON of the ticket as the bridge last read or wrote it (see `record`)
 
 
 @dataclass(slots=True)
@@ -59,6 +61,7 @@ class Decision:
 	warnings: list[str] = field(default_factory=list)
 	seen: str | None = None  # adopt: the job's values when planned (a change since means hands off)
 	done: bool = False  # the write is committed
+	legacy: str | None = None  # the ticket's new `record`, when it differs from the job's
 
 
 def normalise(fieldname: str, value) -> str:
@@ -87,6 +90,26 @@ def snapshot(values: dict) -> str:
 	return json.dumps(
 		{f: normalise(f, values.get(f)) for f in MANAGED_FIELDS}, ensure_ascii=False, sort_keys=True
 	)
+
+
+def record(ticket: Ticket, previous: str | None = None) -> str:
+	"""The ticket's tracked columns as read, kept on its job: what a write-back compares
+	against (core.writeback).
+
+	`written_assign_to` is the staff id the bridge itself wrote back: a ticket still assigned
+	to it stays the bridge's although it left the selection (see `tracked`). It is kept until
+	legacy assigns the ticket to someone else."""
+	values = {c: getattr(ticket, c) for c in TRACKED}
+	written = json.loads(previous or "{}").get("written_assign_to")
+	if written is not None and str(written) == str(ticket.assign_to):
+		values["written_assign_to"] = written
+	return json.dumps(values, ensure_ascii=False, sort_keys=True)
+
+
+def tracked(ticket: Ticket, legacy_record: str | None) -> bool:
+	"""Still open and assigned to the staff id the bridge wrote back (a technician's)."""
+	written = json.loads(legacy_record or "{}").get("written_assign_to")
+	return ticket.status == "open" and written is not None and str(written) == str(ticket.assign_to)
 
 
 def diff(job_values: dict, wanted: dict) -> dict:
@@ -170,17 +193,35 @@ def plan(
 	assigned to `staff_id` was not read (a preview's row limit, or it came back between
 	the two reads): its job is left for the next run, never cancelled.
 	"""
-	decisions = [plan_ticket(m, jobs.get(str(m.ticket.id))) for m in selected]
+	decisions = []
+	for m in selected:
+		job = jobs.get(str(m.ticket.id))
+		decisions.append(remember(plan_ticket(m, job), m.ticket, job))
 	for key, ticket in gone.items():
-		if key not in jobs:
+		job = jobs.get(key)
+		if not job:
 			continue
 		if ticket and ticket.status == "open" and str(ticket.assign_to) == str(staff_id):
-			decisions.append(
-				Decision(key, UNCHANGED, Text("still open in legacy, not read this time"), jobs[key].name)
-			)
+			d = Decision(key, UNCHANGED, Text("still open in legacy, not read this time"), job.name)
+		elif ticket and tracked(ticket, job.legacy):
+			why = Text("assigned in legacy to staff {0} by the write-back", ticket.assign_to)
+			reason = owner(job)
+			if reason:
+				d = Decision(key, SKIP, Text("left alone: {0}; {1}", reason, why), job.name)
+			else:
+				d = Decision(key, UNCHANGED, why, job.name)
 		else:
-			decisions.append(plan_gone(jobs[key], ticket))
+			d = plan_gone(job, ticket)
+		decisions.append(remember(d, ticket, job) if ticket else d)
 	return decisions
+
+
+def remember(d: Decision, ticket: Ticket, job: Job | None) -> Decision:
+	"""Carry the ticket's new record, when the job's differs."""
+	new = record(ticket, job.legacy if job else None)
+	if not job or new != job.legacy:
+		d.legacy = new
+	return d
 
 
 def active(job: Job) -> bool:

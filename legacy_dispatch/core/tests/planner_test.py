@@ -46,6 +46,8 @@ class Site:
 					job = self.jobs[d.legacy_ticket_id]
 					job.values.update(d.changes)
 					job.synced = snapshot(job.values)
+				if d.legacy and d.legacy_ticket_id in self.jobs:  # what was read of the ticket
+					self.jobs[d.legacy_ticket_id].legacy = d.legacy
 		return {d.legacy_ticket_id: d for d in decisions}
 
 	def job(self, ticket_id) -> Job:

@@ -5,6 +5,7 @@ refuses to run on a site whose board holds jobs it did not create.
 Run it from a bench's `sites` folder, on a site of its own (MariaDB or PostgreSQL):
 
 	../env/bin/python ../apps/legacy_dispatch/benchmarks/sync_benchmark.py run SITE --sizes 1000,5000,20000
+	../env/bin/python ../apps/legacy_dispatch/benchmarks/sync_benchmark.py writeback SITE --size 1000
 
 For each N it seeds a legacy MariaDB (`legacy_bench_<site>`, on the server of the Frappe
 tests: LEGACY_TEST_DB_HOST…, default 127.0.0.1:3306 root) with N open field tickets, one
@@ -87,7 +88,7 @@ def seed_legacy(n: int):
 			for i in range(1, n + 1)
 		],
 	)
-	legacy.admin.close()
+	return legacy
 
 
 def seed_site(n: int):
@@ -484,6 +485,84 @@ def run(
 	return results
 
 
+def writeback_check(n: int = 1000, saves: int = 20) -> dict:
+	"""Write-back: n dispatcher saves with the outbox on and off, the n pending write-backs
+	sent in one go, then the delay from a save to the legacy row with a `short` worker
+	listening (one started here)."""
+	from frappe.utils.background_jobs import get_queue
+	from rq import Worker
+
+	from legacy_dispatch import writeback
+	from legacy_dispatch.tests.utils import grant_writer
+
+	seed_site(n)
+	legacy = seed_legacy(n)
+	clean_board()
+	frappe.db.delete("Legacy Write Back")
+	sync.run("CLI")
+	grant_writer(legacy)
+	jobs = frappe.get_all("Dispatch Job", filters={"legacy_ticket_id": ("is", "set")}, pluck="name")[:n]
+
+	def save_all(day: str) -> float:
+		started = time.perf_counter()
+		for i, name in enumerate(jobs, 1):
+			doc = frappe.get_doc("Dispatch Job", name)
+			doc.scheduled_date = day
+			doc.save()
+			if i % 200 == 0:
+				frappe.db.commit()  # nosemgrep
+		frappe.db.commit()  # nosemgrep
+		return time.perf_counter() - started
+
+	settings = frappe.get_single("Legacy Dispatch Settings")
+	out = {"n": len(jobs), "saves_off": save_all("2026-12-01")}
+	settings.writeback_schedule = 1
+	settings.save()
+	frappe.db.commit()  # nosemgrep
+	out["saves_on"] = save_all("2026-12-02")
+	started = time.perf_counter()
+	out["sent"] = writeback.send_pending()
+	out["send_seconds"] = time.perf_counter() - started
+	cur = legacy.sql("SELECT COUNT(*) FROM ticket WHERE due_time = 'day'")
+	out["rows_written"] = cur.fetchone()[0]
+
+	get_queue("short").empty()  # the jobs the saves above queued: their changes are sent
+	worker = subprocess.Popen(
+		[sys.executable, "-m", "frappe.utils.bench_helper", "frappe", "worker", "--queue", "short"],
+		cwd=os.path.abspath(frappe.local.sites_path),
+		stdout=subprocess.DEVNULL,
+		stderr=subprocess.DEVNULL,
+	)
+	try:
+		while not Worker.all(queue=get_queue("short")):
+			time.sleep(0.2)
+		delays = []
+		for i, name in enumerate(jobs[:saves]):
+			doc = frappe.get_doc("Dispatch Job", name)
+			doc.start_time = f"{8 + i % 10:02d}:15:00"
+			doc.save()
+			frappe.db.commit()  # nosemgrep
+			saved = time.perf_counter()
+			while (
+				legacy.sql("SELECT due_time FROM ticket WHERE id = %s", (doc.legacy_ticket_id,)).fetchone()[0]
+				!= doc.start_time[:5]
+				and time.perf_counter() - saved < 120
+			):
+				time.sleep(0.01)
+			delays.append(time.perf_counter() - saved)
+	finally:
+		worker.terminate()
+		worker.wait(30)
+	delays.sort()
+	out.update(delay_median=delays[len(delays) // 2], delay_max=delays[-1], saves=len(delays))
+	settings.reload()
+	settings.writeback_schedule = 0
+	settings.save()
+	frappe.db.delete("Legacy Write Back")
+	clean_board()
+	return out
+
+
 def profile(size=5000, rerun=False, bare=False):
 	"""Where a first import (a no-change run with rerun, the bare inserts with bare) of `size`
 	tickets spends its time."""
@@ -544,6 +623,16 @@ def report(r: dict) -> str:
 			f" {x['resumed_status']}, {x['resumed_created']:,} created, {x['resumed_unchanged']:,} found"
 			f" up to date ({x['resumed_seconds']:.1f} s); {x['jobs']:,} jobs, {x['duplicates']} duplicates.",
 		]
+	if "writeback" in r:
+		x = r["writeback"]
+		lines += [
+			"",
+			f"Write-back: {x['n']:,} dispatcher saves {x['saves_off']:.1f} s with write-back off,"
+			f" {x['saves_on']:.1f} s on (outbox); the {x['n']:,} pending sent in one go in"
+			f" {x['send_seconds']:.1f} s ({x['n'] / x['send_seconds']:.0f}/s, {x['sent']},"
+			f" {x['rows_written']:,} rows written); from a save to the legacy row with a `short` worker"
+			f" listening: median {x['delay_median']:.2f} s, max {x['delay_max']:.2f} s over {x['saves']} saves.",
+		]
 	if "queue" in r:
 		x = r["queue"]
 		lines += [
@@ -563,7 +652,7 @@ def main(argv: list[str]):
 	if argv[:1] == ["worker"]:
 		return worker_main(*argv[1:])
 	parser = argparse.ArgumentParser(prog="sync_benchmark.py")
-	parser.add_argument("command", choices=("run", "profile"))
+	parser.add_argument("command", choices=("run", "profile", "writeback"))
 	parser.add_argument("site")
 	parser.add_argument("--sizes", default="1000,5000,20000")
 	parser.add_argument("--rest-tickets", type=int, default=500)
@@ -580,6 +669,10 @@ def main(argv: list[str]):
 	try:
 		if args.command == "profile":
 			return profile(args.size, args.rerun, args.profile_bare)
+		if args.command == "writeback":
+			refuse_a_site_in_use()
+			return print(report({"site": args.site, "db_type": frappe.conf.db_type or "mariadb",
+				"frappe": frappe.__version__, "sizes": [], "writeback": writeback_check(args.size)}))  # fmt: skip
 		run(args.sizes, args.rest_tickets, args.rest_url, args.resume, args.queue, args.bare)
 	finally:
 		frappe.destroy()

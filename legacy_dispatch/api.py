@@ -1,10 +1,11 @@
-"""Whitelisted methods: /api/method/legacy_dispatch.api.<name>. System Managers only."""
+"""Whitelisted methods: /api/method/legacy_dispatch.api.<name>. System Managers only, but
+`legacy_state`, for whoever may read the Dispatch Job."""
 
 import frappe
 from frappe import _
 
 from legacy_dispatch import health as health_check
-from legacy_dispatch import sync
+from legacy_dispatch import sync, writeback
 from legacy_dispatch.core.legacy import LegacyError
 
 ROLES = ("System Manager",)
@@ -42,3 +43,11 @@ def health() -> dict:
 	"""Last run, last success, and what needs attention (shown on the settings form)."""
 	frappe.only_for(ROLES)
 	return health_check.health()
+
+
+@frappe.whitelist(methods=["GET"])
+def legacy_state(job: str) -> dict:
+	"""The Dispatch Job form's line about its legacy ticket (write-back in step or waiting)."""
+	doc = frappe.get_doc("Dispatch Job", job)
+	doc.check_permission("read")
+	return writeback.state(doc)

@@ -3,7 +3,7 @@ System Managers by a notification once runs keep failing."""
 
 import frappe
 from frappe import _
-from frappe.utils import add_to_date, cint, get_datetime, now_datetime
+from frappe.utils import add_to_date, cint, format_datetime, get_datetime, now_datetime
 from frappe.utils.scheduler import is_dormant, is_scheduler_disabled, is_scheduler_inactive
 
 SETTINGS = "Legacy Dispatch Settings"
@@ -47,7 +47,8 @@ def health() -> dict:
 	period = max(cint(settings.sync_period), 1)
 	last, last_success = last_log(("Failed", *DONE)), last_log(DONE)
 	failures = consecutive_failures()
-	from legacy_dispatch.sync import schema_problems  # sync imports this module
+	from legacy_dispatch.sync import schema_problems  # sync and writeback import this module
+	from legacy_dispatch.writeback import backlog
 
 	warnings = schema_problems()
 	if settings.enabled:
@@ -72,7 +73,17 @@ def health() -> dict:
 			)
 	if failures:
 		warnings.append(_("The last {0} run(s) failed: {1}").format(failures, last.message if last else ""))
+	writeback = backlog()
+	if writeback["since"] and get_datetime(writeback["since"]) < add_to_date(now_datetime(), minutes=-period):
+		warnings.append(
+			_("{0} write-back(s) to legacy waiting since {1}: {2}").format(
+				writeback["pending"],
+				format_datetime(writeback["since"]),
+				writeback["message"] or _("not sent yet"),
+			)
+		)
 	return {
+		"writeback": writeback,
 		"enabled": bool(settings.enabled),
 		"period": period,
 		"last_run": last,

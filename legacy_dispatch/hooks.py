@@ -14,7 +14,18 @@ after_migrate = "legacy_dispatch.sync.apply_schedule"
 fixtures = [
 	{
 		"dt": "Custom Field",
-		"filters": [["name", "in", ["Dispatch Job-legacy_ticket_id", "Dispatch Job-legacy_synced"]]],
+		"filters": [
+			[
+				"name",
+				"in",
+				[
+					"Dispatch Job-legacy_ticket_id",
+					"Dispatch Job-legacy_synced",
+					"Dispatch Job-legacy_record",
+					"Dispatch Technician-legacy_staff_id",
+				],
+			]
+		],
 	}
 ]
 
@@ -28,6 +39,11 @@ scheduler_events = {"cron": {"*/15 * * * *": ["legacy_dispatch.sync.scheduled"]}
 doc_events = {
 	"Customer": {"after_rename": "legacy_dispatch.sync.relink"},
 	"Service Location": {"after_rename": "legacy_dispatch.sync.relink"},
+	# a dispatcher's change to a bridge job goes to the write-back outbox (when turned on)
+	"Dispatch Job": {"on_update": "legacy_dispatch.writeback.queue"},
 }
 
-default_log_clearing_doctypes = {"Sync Log": 30}
+# the Dispatch Job form says whether its legacy ticket is in step
+doctype_js = {"Dispatch Job": "public/js/dispatch_job.js"}
+
+default_log_clearing_doctypes = {"Sync Log": 30, "Legacy Write Back": 30}

@@ -8,7 +8,7 @@ from frappe.utils import cstr
 
 from legacy_dispatch.sync import schema_problems
 
-TARGET_DOCTYPES = ("Dispatch Job", "Customer", "Service Location")
+TARGET_DOCTYPES = ("Dispatch Job", "Customer", "Service Location", "Dispatch Technician")
 FIELD = "Dispatch Job-legacy_ticket_id"
 EMPTY = ("", "0")  # an Int field stores 0 for "no ticket"
 

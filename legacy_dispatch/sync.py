@@ -16,6 +16,7 @@ import frappe
 from frappe import _
 from frappe.utils import add_to_date, cint, flt, get_datetime, now_datetime
 
+from legacy_dispatch import writeback
 from legacy_dispatch.core.legacy import Connection, LegacyDB, LegacyError
 from legacy_dispatch.core.mapping import MANAGED_FIELDS, Config, Department, Directory, Location, Text
 from legacy_dispatch.core.planner import (
@@ -61,15 +62,17 @@ class NotReady(frappe.ValidationError):
 	"""The site lacks what the bridge's guarantees rest on; the message says how to repair it."""
 
 
-def load_settings(s=None, form: bool | None = None) -> tuple[Connection, Config]:
-	"""The core's connection and config from the settings (or from a form's unsaved copy).
+def load_settings(s=None, form: bool | None = None, writer: bool = False) -> tuple[Connection, Config]:
+	"""The core's connection and config from the settings (or from a form's unsaved copy);
+	the write-back's user and password instead of the reader's with `writer`.
 
-	The stored password is only ever sent to the stored host and port: a form pointing
+	A stored password is only ever sent to the stored host and port: a form pointing
 	elsewhere must type the password again."""
 	form = s is not None if form is None else form
 	s = s or frappe.get_single(SETTINGS)
 	host, port = s.host or "127.0.0.1", cint(s.port) or 3306
-	typed = s.password and set(s.password) != {"*"}  # a form sends asterisks for a stored password
+	user, field = (s.writeback_user, "writeback_password") if writer else (s.user, "password")
+	typed = s.get(field) and set(s.get(field)) != {"*"}  # a form sends asterisks for a stored password
 	if form and not typed:
 		stored = frappe.db.get_values_from_single(["host", "port"], None, SETTINGS)[0]
 		if (host, port) != (stored[0] or "127.0.0.1", cint(stored[1]) or 3306):
@@ -81,8 +84,8 @@ def load_settings(s=None, form: bool | None = None) -> tuple[Connection, Config]
 	conn = Connection(
 		host=host,
 		port=port,
-		user=s.user or "",
-		password=s.password if typed else s.get_password("password", raise_exception=False) or "",
+		user=user or "",
+		password=s.get(field) if typed else s.get_password(field, raise_exception=False) or "",
 		database=s.database or "gestionclient",
 		connect_timeout=cint(s.connect_timeout) or 10,
 		read_timeout=cint(s.read_timeout) or None,
@@ -108,13 +111,21 @@ def load_jobs() -> dict[str, Job]:
 	rows = frappe.get_all(
 		"Dispatch Job",
 		or_filters={"legacy_ticket_id": ("is", "set"), "ticket_id": ("like", "LEG-%")},
-		fields=["name", "ticket_id", "legacy_ticket_id", "assigned_tech", "legacy_synced", *MANAGED_FIELDS],
+		fields=[
+			"name",
+			"ticket_id",
+			"legacy_ticket_id",
+			"assigned_tech",
+			"legacy_synced",
+			"legacy_record",
+			*MANAGED_FIELDS,
+		],
 	)
 	jobs: dict[str, Job] = {}
 	for r in sorted(rows, key=lambda r: bool(r.legacy_ticket_id)):  # the bridge's own jobs win
 		key = r.legacy_ticket_id or r.ticket_id.removeprefix("LEG-")
 		if key.isdigit() or r.legacy_ticket_id:
-			jobs[key] = Job(r.name, key, r, r.assigned_tech, r.legacy_synced)
+			jobs[key] = Job(r.name, key, r, r.assigned_tech, r.legacy_synced, r.legacy_record)
 	return jobs
 
 
@@ -198,6 +209,12 @@ def schema_problems() -> list[str]:
 			+ " "
 			+ repair
 		)
+	if "legacy_record" not in columns:
+		problems.append(
+			_("Dispatch Job.legacy_record is missing: the bridge cannot keep what it read of a ticket.")
+			+ " "
+			+ repair
+		)
 	return problems
 
 
@@ -224,6 +241,7 @@ def write(d: Decision) -> str:
 		doc = frappe.new_doc("Dispatch Job")
 		doc.update(d.changes)
 		doc.legacy_ticket_id = d.legacy_ticket_id
+		doc.legacy_record = d.legacy
 		doc.dont_update_if_missing = list(MANAGED_FIELDS)  # an empty Time must stay empty, not "now"
 		doc.legacy_synced = snapshot(doc.as_dict())
 		doc.insert(ignore_permissions=True)
@@ -240,6 +258,7 @@ def write(d: Decision) -> str:
 		return doc.name
 	doc.update(d.changes)
 	doc.legacy_ticket_id = d.legacy_ticket_id  # an adopted job may have had only LEG-<id>
+	doc.legacy_record = d.legacy or doc.legacy_record
 	doc.legacy_synced = snapshot(doc.as_dict())
 	doc.save(ignore_permissions=True)
 	if snapshot(doc.as_dict()) != doc.legacy_synced:  # the site changed a value on save
@@ -250,8 +269,21 @@ def write(d: Decision) -> str:
 def apply(decisions: list[Decision], log_name: str | None = None) -> None:
 	"""Write the decisions in batches of COMMIT_EVERY, each under one savepoint, then commit.
 	A batch the site refuses is rolled back and written again one ticket per savepoint: the
-	refused ticket alone is recorded with the reason, and the run goes on."""
-	writes = [d for d in decisions if d.action in WRITES]
+	refused ticket alone is recorded with the reason, and the run goes on.
+
+	The bridge's own saves are flagged, so they never go to the write-back outbox."""
+	for d in decisions:  # the ticket changed in legacy, its job does not: keep what was read
+		if d.legacy and d.job and d.action not in WRITES:
+			frappe.db.set_value("Dispatch Job", d.job, "legacy_record", d.legacy, update_modified=False)
+	frappe.db.commit()  # nosemgrep
+	frappe.flags.in_legacy_sync = True
+	try:
+		write_all([d for d in decisions if d.action in WRITES], log_name)
+	finally:
+		frappe.flags.in_legacy_sync = False
+
+
+def write_all(writes: list[Decision], log_name: str | None) -> None:
 	for start in range(0, len(writes), COMMIT_EVERY):
 		batch = writes[start : start + COMMIT_EVERY]
 		if not write_batch(batch):
@@ -484,7 +516,11 @@ def result(log, decisions: list[Decision]) -> dict:
 def preview() -> dict:
 	"""What a run would do now, ticket by ticket. Reads only."""
 	decisions = plan_now(preview=True)
-	return {**summary(decisions), "tickets_detail": [describe(d) for d in decisions]}
+	return {
+		**summary(decisions),
+		"tickets_detail": [describe(d) for d in decisions],
+		"writeback": writeback.backlog(detail=True),
+	}
 
 
 def describe(d: Decision) -> dict:
@@ -545,9 +581,11 @@ def due() -> bool:
 
 
 def scheduled():
-	"""Cron hook (see `apply_schedule`): only enqueues."""
+	"""Cron hook (see `apply_schedule`): only enqueues a run when due, and the sending of
+	write-backs still pending."""
 	if due():
 		enqueue("Scheduler")
+	writeback.enqueue_send()
 
 
 # --- renamed records ---------------------------------------------------------------------
@@ -579,11 +617,12 @@ def cron_for(period: int) -> str:
 
 
 def apply_schedule() -> None:
-	"""Point the scheduler's cron at the period, stopped while the sync is disabled, so
+	"""Point the scheduler's cron at the period, stopped while both the sync and the write-back are off, so
 	Frappe's Scheduled Job Log gets one line per real check, not one a minute. Called when
 	the settings are saved and after install and migrate (which reset it from hooks.py)."""
 	settings = frappe.get_single(SETTINGS)
-	wanted = {"cron_format": cron_for(cint(settings.sync_period) or 15), "stopped": int(not settings.enabled)}
+	on = settings.enabled or writeback.switches(settings).any()
+	wanted = {"cron_format": cron_for(cint(settings.sync_period) or 15), "stopped": int(not on)}
 	name = frappe.db.get_value("Scheduled Job Type", {"method": SCHEDULED_METHOD})
 	if not name:  # at install, before Frappe syncs hooks.py's jobs: it keeps a matching one
 		job = {"doctype": "Scheduled Job Type", "method": SCHEDULED_METHOD, "frequency": "Cron", **wanted}

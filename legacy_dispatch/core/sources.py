@@ -22,7 +22,7 @@ OPTIONS = {
 	CUSTOM: {"query": "", "row_limit": None},
 }
 
-__all__ = ["PROFILES", "LegacyError", "open_source", "profile_name", "validate_custom_query"]
+__all__ = ["GESTIONCLIENT", "PROFILES", "LegacyError", "open_source", "profile_name", "validate_custom_query"]
 
 
 def profile_name(profile: str | None) -> str:

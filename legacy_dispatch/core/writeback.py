@@ -52,7 +52,7 @@ def changes(before: dict, after: dict, switches: Switches, tz_name: str, assign_
 	if switches.schedule and moved("scheduled_date", "start_time"):
 		day, start = after.get("scheduled_date"), after.get("start_time")
 		out["due_date"] = epoch(day, start, tz_name) if day else 0
-		out["due_time"] = normalise("start_time", start)[:5] if day and start else "day"
+		out["due_time"] = normalise("start_time", start)[:5] if start else "day"
 	if switches.technician and moved("assigned_tech") and assign_to is not None:
 		out["assign_to"] = int(assign_to)
 	status = after.get("status")

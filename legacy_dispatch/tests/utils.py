@@ -26,6 +26,7 @@ from legacy_dispatch.sync import load_jobs
 TARGET_SITE = Path(__file__).parent / "target_site"
 TARGET_ORDER = ("customer", "dispatch_technician", "service_location", "dispatch_job")
 OWN_TICKETS = 900_000_001
+PASSWORDS = ("password", "writeback_password")
 
 
 def ensure_target_doctypes():
@@ -67,6 +68,26 @@ def fresh_legacy(name: str | None = None) -> Legacy:
 	settings.save()
 	frappe.db.commit()
 	return legacy
+
+
+WRITER = ("ld_writer", "w-secret")  # the write-back's user, with the README's grants
+
+
+def grant_writer(legacy: Legacy) -> None:
+	"""The write-back user, with the README's column rights on this legacy database only,
+	and the settings pointed at it."""
+	db = legacy.conn.database
+	for host in ("localhost", "%"):
+		legacy.sql(f"CREATE USER IF NOT EXISTS '{WRITER[0]}'@'{host}' IDENTIFIED BY '{WRITER[1]}'")
+		legacy.sql(
+			"GRANT SELECT (id, due_date, due_time, assign_to, status, date_closed, last_update),"
+			" UPDATE (due_date, due_time, assign_to, status, date_closed, last_update)"
+			f" ON `{db}`.ticket TO '{WRITER[0]}'@'{host}'"
+		)
+	settings = frappe.get_single("Legacy Dispatch Settings")
+	settings.update({"writeback_user": WRITER[0], "writeback_password": WRITER[1]})
+	settings.save()
+	frappe.db.commit()
 
 
 def bench(*args: str) -> subprocess.CompletedProcess:
@@ -122,9 +143,13 @@ def refuse_foreign_jobs():
 
 
 def clean_site():
-	"""Remove what the tests made: their jobs and the Sync Logs made since the class began."""
+	"""Remove what the tests made: their jobs and write-backs, and the Sync Logs made since the
+	class began."""
 	for name in own_jobs():
 		frappe.db.delete("Dispatch Job", name)
+	for wb in frappe.get_all("Legacy Write Back", fields=["name", "legacy_ticket_id"]):
+		if (wb.legacy_ticket_id or "").isdigit() and int(wb.legacy_ticket_id) >= OWN_TICKETS:
+			frappe.db.delete("Legacy Write Back", wb.name)
 	logs = frappe.get_all(
 		"Sync Log", filters={"name": ("not in", BridgeTestCase.site_logs or [""])}, pluck="name"
 	)
@@ -146,7 +171,10 @@ class BridgeTestCase(FrappeTestCase):
 		refuse_foreign_jobs()
 		BridgeTestCase.site_logs = frappe.get_all("Sync Log", pluck="name")
 		settings = frappe.get_single("Legacy Dispatch Settings")
-		cls.site_settings = (settings.as_dict(), settings.get_password("password", raise_exception=False))
+		cls.site_settings = (
+			settings.as_dict(),
+			{p: settings.get_password(p, raise_exception=False) for p in PASSWORDS},
+		)
 
 	def setUp(self):
 		clean_site()
@@ -160,10 +188,10 @@ class BridgeTestCase(FrappeTestCase):
 	def tearDownClass(cls):
 		frappe.db.rollback()
 		clean_site()
-		values, password = cls.site_settings
+		values, passwords = cls.site_settings
 		settings = frappe.get_single("Legacy Dispatch Settings")
-		settings.update({k: v for k, v in values.items() if k not in ("modified", "password")})
-		settings.password = password
+		settings.update({k: v for k, v in values.items() if k not in ("modified", *PASSWORDS)})
+		settings.update(passwords)
 		settings.flags.ignore_validate = True
 		settings.save()
 		frappe.db.commit()

@@ -14,10 +14,11 @@ frappe.ui.form.on("Legacy Dispatch Settings", {
 		frm.add_custom_button(__("Test connection"), () => {
 			frm.call({ doc: frm.doc, method: "test_connection", freeze: true }).then(({ message: r }) => {
 				if (r.ok) {
+					const writer = r.writer ? `<br>${__("Write-back user")}: ${r.writer}` : "";
 					frappe.msgprint({
 						title: __("Connection OK"),
 						indicator: "green",
-						message: __("Legacy server {0}: {1} open tickets selected.", [r.version, r.open_tickets]),
+						message: __("Legacy server {0}: {1} open tickets selected.", [r.version, r.open_tickets]) + writer,
 					});
 				} else {
 					frappe.msgprint({ title: __("Connection failed"), indicator: "red", message: r.reason });
@@ -46,6 +47,13 @@ frappe.ui.form.on("Legacy Dispatch Settings", {
 			});
 		}).addClass("btn-primary");
 		frm.events.show_health(frm);
+		frm.events.source_profile(frm);
+	},
+
+	source_profile(frm) {
+		frm.get_field("writeback_unavailable").$wrapper.html(
+			`<div class="alert alert-info">${__("Write-back is unavailable with the {0} source: only gestionclient tickets can be written back.", [frm.doc.source_profile])}</div>`
+		);
 	},
 
 	show_health(frm) {
@@ -63,10 +71,18 @@ frappe.ui.form.on("Legacy Dispatch Settings", {
 				${warnings || `<div class="alert alert-success">${__("All good.")}</div>`}
 				<p>${__("Automatic sync")}: <b>${h.enabled ? __("on, every {0} minutes", [h.period]) : __("Disabled")}</b></p>
 				<p>${__("Last run")}: ${run(h.last_run)}</p>
-				<p>${__("Last success")}: ${run(h.last_success)}</p>`);
+				<p>${__("Last success")}: ${run(h.last_success)}</p>
+				${writeback(h.writeback)}`);
 		});
 	},
 });
+
+function writeback(wb) {
+	if (!wb.enabled && !wb.pending) return "";
+	const since = wb.since ? __("oldest since {0}", [frappe.datetime.str_to_user(wb.since)]) : "";
+	return `<p>${__("Write-back to legacy")}: <b>${__("{0} pending", [wb.pending])}</b> ${since}
+		· <a href="/app/legacy-write-back?status=Conflict">${__("{0} not written in the last 24 h", [wb.not_written])}</a></p>`;
+}
 
 function show_result(out) {
 	frappe.msgprint({
@@ -100,6 +116,7 @@ function show_preview(plan) {
 				change: () => render(dialog.get_value("action")),
 			},
 			{ fieldtype: "HTML", fieldname: "table" },
+			{ fieldtype: "HTML", fieldname: "writeback", options: pending_writebacks(plan.writeback) },
 		],
 	});
 	const esc = (text) => frappe.utils.escape_html(text || "");
@@ -129,4 +146,19 @@ function show_preview(plan) {
 	}
 	render("");
 	dialog.show();
+}
+
+function pending_writebacks(wb) {
+	if (!wb.pending) return "";
+	const esc = (text) => frappe.utils.escape_html(String(text ?? ""));
+	const rows = wb.detail
+		.map(
+			(w) => `<tr><td>LEG-${esc(w.legacy_ticket_id)}</td><td>${esc(w.dispatch_job)}</td>
+				<td>${Object.entries(w.new_values).map(([k, v]) => `${esc(k)} = ${esc(v)}`).join(", ")}</td>
+				<td>${frappe.datetime.str_to_user(w.creation)}</td><td>${esc(w.message)}</td></tr>`
+		)
+		.join("");
+	return `<h5>${__("Pending write-backs to legacy: {0}", [wb.pending])}</h5>
+		<table class="table table-bordered table-sm"><thead><tr><th>${__("Ticket")}</th><th>${__("Dispatch Job")}</th>
+		<th>${__("New Values")}</th><th>${__("Since")}</th><th>${__("Message")}</th></tr></thead><tbody>${rows}</tbody></table>`;
 }

@@ -9,7 +9,8 @@ from frappe.utils import cint
 
 from legacy_dispatch.core.legacy import LegacyError
 from legacy_dispatch.core.mapping import is_field_department, job_type_for_name
-from legacy_dispatch.core.sources import validate_custom_query
+from legacy_dispatch.core.sources import GESTIONCLIENT, profile_name, validate_custom_query
+from legacy_dispatch.core.writeback import LegacyWriter
 from legacy_dispatch.sync import apply_schedule, load_settings, open_legacy
 
 
@@ -30,11 +31,22 @@ class LegacyDispatchSettings(Document):
 			self.has_value_changed("custom_query") or self.has_value_changed("source_profile")
 		):
 			self.check_custom_query()
+		self.validate_writeback()
 		seen = set()
 		for row in self.departments:
 			if row.dept_id in seen:
 				frappe.throw(_("Department {0} appears twice in the department map.").format(row.dept_id))
 			seen.add(row.dept_id)
+
+	def validate_writeback(self):
+		wanted = [self.writeback_schedule, self.writeback_technician]
+		wanted += [self.writeback_completed, self.writeback_cancelled]
+		if not any(wanted):
+			return
+		if profile_name(self.source_profile) != GESTIONCLIENT:
+			frappe.throw(_("Write-back is available only for the gestionclient source: turn it off first."))
+		if not self.writeback_user:
+			frappe.throw(_("Write-back needs a user of its own: set the Write-back User."))
 
 	def on_update(self):
 		apply_schedule()
@@ -49,15 +61,24 @@ class LegacyDispatchSettings(Document):
 	@frappe.whitelist()
 	def test_connection(self) -> dict:
 		"""Connect read-only with the values on the form: the server's version and how many
-		open tickets the selection finds, or the exact reason it failed."""
+		open tickets the selection finds, or the exact reason it failed. With a write-back
+		user, also check that it may run every statement of a write-back."""
 		self.check_permission("write")
 		try:
 			source, config = open_legacy(self)
 			with source:
 				count = sum(1 for _ticket in source.open_tickets(config.staff_id))
-				return {"ok": True, "version": source.server_version(), "open_tickets": count}
+				out = {"ok": True, "version": source.server_version(), "open_tickets": count}
 		except LegacyError as e:
 			return {"ok": False, "reason": str(e)}
+		if self.writeback_user and profile_name(self.source_profile) == GESTIONCLIENT:
+			try:
+				with LegacyWriter(load_settings(self, writer=True)[0]) as writer:
+					writer.check()
+				out["writer"] = _("may write back the date, technician and status of tickets")
+			except LegacyError as e:
+				out.update(ok=False, reason=_("Write-back user: {0}").format(e))
+		return out
 
 	@frappe.whitelist()
 	def load_departments(self) -> None:

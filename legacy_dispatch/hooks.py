@@ -43,7 +43,8 @@ doc_events = {
 	"Dispatch Job": {"on_update": "legacy_dispatch.writeback.queue"},
 }
 
-# the Dispatch Job form says whether its legacy ticket is in step
-doctype_js = {"Dispatch Job": "public/js/dispatch_job.js"}
+# the Dispatch Job form's legacy line: in the Desk bundle, since the site's Dispatch Job is
+# a custom doctype (Frappe loads no doctype_js for those)
+app_include_js = "legacy_dispatch.bundle.js"
 
 default_log_clearing_doctypes = {"Sync Log": 30, "Legacy Write Back": 30}

@@ -8,7 +8,7 @@ app_license = "MIT"
 before_install = "legacy_dispatch.install.before_install"
 after_install = "legacy_dispatch.sync.apply_schedule"
 before_migrate = "legacy_dispatch.install.prepare_legacy_ticket_id"
-after_migrate = "legacy_dispatch.sync.apply_schedule"
+after_migrate = ["legacy_dispatch.sync.apply_schedule", "legacy_dispatch.jobs.backfill_in_step"]
 
 # the app's own fields on the site's Dispatch Job
 fixtures = [
@@ -22,6 +22,8 @@ fixtures = [
 					"Dispatch Job-legacy_ticket_id",
 					"Dispatch Job-legacy_synced",
 					"Dispatch Job-legacy_record",
+					"Dispatch Job-legacy_in_step",
+					"Dispatch Job-legacy_owned_since",
 					"Dispatch Technician-legacy_staff_id",
 				],
 			]
@@ -39,12 +41,22 @@ scheduler_events = {"cron": {"*/15 * * * *": ["legacy_dispatch.sync.scheduled"]}
 doc_events = {
 	"Customer": {"after_rename": "legacy_dispatch.sync.relink"},
 	"Service Location": {"after_rename": "legacy_dispatch.sync.relink"},
-	# a dispatcher's change to a bridge job goes to the write-back outbox (when turned on)
-	"Dispatch Job": {"on_update": "legacy_dispatch.writeback.queue"},
+	# who owns a bridge job after a save, its change to the write-back outbox (when turned
+	# on), and a deleted job's ticket not imported again
+	"Dispatch Job": {
+		"on_update": ["legacy_dispatch.jobs.track_owner", "legacy_dispatch.writeback.queue"],
+		"on_trash": "legacy_dispatch.jobs.remember_deleted",
+	},
 }
 
 # the Dispatch Job form's legacy line: in the Desk bundle, since the site's Dispatch Job is
 # a custom doctype (Frappe loads no doctype_js for those)
 app_include_js = "legacy_dispatch.bundle.js"
+
+# the logs keep the name of a job a dispatcher deletes (no "linked with Sync Log" refusal)
+ignore_links_on_delete = ["Sync Log Ticket", "Legacy Write Back"]
+
+# alerts for the Legacy Dispatch Managers as they open the Desk (no scheduler needed)
+boot_session = "legacy_dispatch.health.boot_session"
 
 default_log_clearing_doctypes = {"Sync Log": 30, "Legacy Write Back": 30}

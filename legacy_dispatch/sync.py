@@ -14,7 +14,7 @@ from math import gcd
 
 import frappe
 from frappe import _
-from frappe.utils import add_to_date, cint, flt, get_datetime, now_datetime
+from frappe.utils import add_to_date, cint, flt, format_datetime, get_datetime, now_datetime
 
 from legacy_dispatch import writeback
 from legacy_dispatch.core.legacy import Connection, LegacyDB, LegacyError
@@ -104,12 +104,13 @@ def load_settings(s=None, form: bool | None = None, writer: bool = False) -> tup
 	return conn, config
 
 
-def load_jobs() -> dict[str, Job]:
-	"""Every job with a legacy ticket, in one query. That includes the jobs the old Node
+def load_jobs(filters: dict | None = None) -> dict[str, Job]:
+	"""Every job with a legacy ticket (those matching `filters`), in one query. That includes the jobs the old Node
 	bridge created (its `legacy_ticket_id`, or only `ticket_id` LEG-<id>): the bridge never
 	duplicates them, and adopts the ones still open and unassigned (see core.planner)."""
 	rows = frappe.get_all(
 		"Dispatch Job",
+		filters=filters,
 		or_filters={"legacy_ticket_id": ("is", "set"), "ticket_id": ("like", "LEG-%")},
 		fields=[
 			"name",
@@ -121,11 +122,13 @@ def load_jobs() -> dict[str, Job]:
 			*MANAGED_FIELDS,
 		],
 	)
+	techs = titles("Dispatch Technician", "full_name", {r.assigned_tech for r in rows})
 	jobs: dict[str, Job] = {}
 	for r in sorted(rows, key=lambda r: bool(r.legacy_ticket_id)):  # the bridge's own jobs win
 		key = r.legacy_ticket_id or r.ticket_id.removeprefix("LEG-")
+		tech = techs.get(r.assigned_tech, r.assigned_tech)  # by name in reasons
 		if key.isdigit() or r.legacy_ticket_id:
-			jobs[key] = Job(r.name, key, r, r.assigned_tech, r.legacy_synced, r.legacy_record)
+			jobs[key] = Job(r.name, key, r, tech, r.legacy_synced, r.legacy_record)
 	return jobs
 
 
@@ -227,9 +230,11 @@ def plan_now(preview: bool = False) -> list[Decision]:
 	problems = schema_problems()
 	if problems:
 		raise NotReady(" ".join(problems))
+	from legacy_dispatch.jobs import ignored  # jobs imports this module
+
 	source, config = open_legacy(preview=preview)
 	with source:
-		return build_plan(source, config, load_jobs(), load_directory)
+		return build_plan(source, config, load_jobs(), load_directory, ignored())
 
 
 # --- applying the plan --------------------------------------------------------------------
@@ -242,6 +247,7 @@ def write(d: Decision) -> str:
 		doc.update(d.changes)
 		doc.legacy_ticket_id = d.legacy_ticket_id
 		doc.legacy_record = d.legacy
+		doc.legacy_in_step = 1
 		doc.dont_update_if_missing = list(MANAGED_FIELDS)  # an empty Time must stay empty, not "now"
 		doc.legacy_synced = snapshot(doc.as_dict())
 		doc.insert(ignore_permissions=True)
@@ -259,8 +265,16 @@ def write(d: Decision) -> str:
 	doc.update(d.changes)
 	doc.legacy_ticket_id = d.legacy_ticket_id  # an adopted job may have had only LEG-<id>
 	doc.legacy_record = d.legacy or doc.legacy_record
+	doc.legacy_in_step, doc.legacy_owned_since = 1, None
 	doc.legacy_synced = snapshot(doc.as_dict())
 	doc.save(ignore_permissions=True)
+	if d.changes.get("status") == "cancelled":  # say why on the job's timeline
+		doc.add_comment(
+			"Info",
+			_("Cancelled by the legacy bridge on {0}: {1}").format(
+				format_datetime(now_datetime()), translated(d.reason)
+			),
+		)
 	if snapshot(doc.as_dict()) != doc.legacy_synced:  # the site changed a value on save
 		doc.db_set("legacy_synced", snapshot(doc.as_dict()), update_modified=False)
 	return doc.name
@@ -416,16 +430,22 @@ def dead(holder) -> bool:
 
 
 def new_log(trigger: str, user: str | None, **values):
+	started = now_datetime()
 	return frappe.get_doc(
 		{
 			"doctype": "Sync Log",
+			"title": log_title(started, values["status"]),
 			"trigger": trigger,
 			"user": user or frappe.session.user,
-			"started": now_datetime(),
+			"started": started,
 			"worker": this_worker(),
 			**values,
 		}
 	)
+
+
+def log_title(started, status: str) -> str:
+	return _("Run {0} · {1}").format(format_datetime(started, "yyyy-MM-dd HH:mm"), _(status))
 
 
 def run(trigger: str = "API", user: str | None = None) -> dict:
@@ -463,12 +483,16 @@ def run(trigger: str = "API", user: str | None = None) -> dict:
 
 def finish(log, decisions: list[Decision], seconds: float) -> None:
 	"""Record the outcome and release the lock (one UPDATE, outcome rows in bulk)."""
-	log.update(summary(decisions))
+	counts = summary(decisions)
+	counts["unmatched_accounts"] = len(counts["unmatched_accounts"])
+	log.update(counts)
 	log.update({"finished": now_datetime(), "duration": seconds, "run_lock": None})
+	log.title = log_title(log.started, log.status)
 	log.unchanged_tickets = ", ".join(
 		d.legacy_ticket_id for d in decisions if d.action == UNCHANGED and not d.warnings
 	)
 	fields = ("status", "message", "traceback", "finished", "duration", "run_lock", "unchanged_tickets")
+	fields += ("title", "unmatched_accounts")
 	frappe.db.set_value("Sync Log", log.name, {f: log.get(f) for f in fields + COUNT_FIELDS})
 	rows = [outcome_row(log.name, i, d) for i, d in enumerate(outcomes(decisions), 1)]
 	for start in range(0, len(rows), 5000):
@@ -516,15 +540,28 @@ def result(log, decisions: list[Decision]) -> dict:
 def preview() -> dict:
 	"""What a run would do now, ticket by ticket. Reads only."""
 	decisions = plan_now(preview=True)
+	mapped = [d.mapped.fields for d in decisions if d.mapped]
+	names = titles("Customer", "customer_name", {f["customer"] for f in mapped})
+	names |= titles("Service Location", "address", {f["service_location"] for f in mapped}, "city")
 	return {
 		**summary(decisions),
-		"tickets_detail": [describe(d) for d in decisions],
+		"tickets_detail": [describe(d, names) for d in decisions],
 		"writeback": writeback.backlog(detail=True),
 	}
 
 
-def describe(d: Decision) -> dict:
+def titles(doctype: str, field: str, names: set, *more: str) -> dict[str, str]:
+	"""What people call these records (a customer's name, a location's address and city)."""
+	names.discard(None)
+	if not names:
+		return {}
+	rows = frappe.get_all(doctype, filters={"name": ("in", list(names))}, fields=["name", field, *more])
+	return {r.name: ", ".join(v for v in (r.get(f) for f in (field, *more)) if v) or r.name for r in rows}
+
+
+def describe(d: Decision, names: dict | None = None) -> dict:
 	m = d.mapped
+	names = names or {}
 	return {
 		"legacy_ticket_id": d.legacy_ticket_id,
 		"action": d.action,
@@ -533,8 +570,10 @@ def describe(d: Decision) -> dict:
 		"subject": m.fields["subject"] if m else None,
 		"account_id": m.ticket.account_id if m else None,
 		"customer": m.fields["customer"] if m else None,
+		"customer_name": names.get(m.fields["customer"]) if m else None,
 		"customer_match": m.customer_match if m else None,
 		"service_location": m.fields["service_location"] if m else None,
+		"location_name": names.get(m.fields["service_location"]) if m else None,
 		"location_match": m.location_match if m else None,
 		"changes": {k: str(v) if v is not None else None for k, v in d.changes.items()},
 		"warnings": [translated(w) for w in d.warnings],

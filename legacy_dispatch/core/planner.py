@@ -20,7 +20,7 @@ from datetime import date, datetime, time, timedelta
 from .mapping import MANAGED_FIELDS, Config, Directory, Mapped, Text, Ticket, map_ticket
 
 CREATE, ADOPT, UPDATE, CANCEL = "create", "adopt", "update", "cancel"
-UNCHANGED, SKIP, ERROR, NOT_DONE = "unchanged", "skip", "error", "not_done"
+UNCHANGED, SKIP, IGNORE, ERROR, NOT_DONE = "unchanged", "skip", "ignore", "error", "not_done"
 WRITES = (CREATE, ADOPT, UPDATE, CANCEL)
 COUNTS = {
 	CREATE: "created",
@@ -29,6 +29,7 @@ COUNTS = {
 	CANCEL: "cancelled",
 	UNCHANGED: "unchanged",
 	SKIP: "skipped",
+	IGNORE: "ignored",
 	ERROR: "errors",
 	NOT_DONE: "not_done",
 }
@@ -184,9 +185,15 @@ def plan_gone(job: Job, ticket: Ticket | None, why: str | None = None) -> Decisi
 
 
 def plan(
-	selected: Iterable[Mapped], jobs: dict[str, Job], gone: dict[str, Ticket | None], staff_id=None
+	selected: Iterable[Mapped],
+	jobs: dict[str, Job],
+	gone: dict[str, Ticket | None],
+	staff_id=None,
+	ignored: dict[str, str] | None = None,
 ) -> list[Decision]:
 	"""Decisions for the selected tickets, then for the active jobs whose ticket left.
+
+	`ignored` maps the tickets whose job a dispatcher deleted to why: they get no new job.
 
 	`gone` maps each such job's legacy ticket id to the ticket as it now stands
 	in legacy (None when it no longer exists). A ticket there that is still open and
@@ -195,7 +202,12 @@ def plan(
 	"""
 	decisions = []
 	for m in selected:
-		job = jobs.get(str(m.ticket.id))
+		key = str(m.ticket.id)
+		job = jobs.get(key)
+		if not job and key in (ignored or {}):
+			why = Text("ignored: {0}", ignored[key])
+			decisions.append(Decision(key, IGNORE, why, mapped=m, warnings=m.warnings))
+			continue
 		decisions.append(remember(plan_ticket(m, job), m.ticket, job))
 	for key, ticket in gone.items():
 		job = jobs.get(key)
@@ -234,7 +246,11 @@ def gone_keys(jobs: dict[str, Job], selected_keys: set[str]) -> list[str]:
 
 
 def build_plan(
-	source, config: Config, jobs: dict[str, Job], directory: Directory | Callable[[set[str]], Directory]
+	source,
+	config: Config,
+	jobs: dict[str, Job],
+	directory: Directory | Callable[[set[str]], Directory],
+	ignored: dict[str, str] | None = None,
 ) -> list[Decision]:
 	"""Read the selection from `source` (a LegacyDB or any object with the same two
 	methods), look up the tickets of active jobs that left it, and plan.
@@ -248,7 +264,7 @@ def build_plan(
 	keys = gone_keys(jobs, {str(m.ticket.id) for m in selected})
 	found = source.tickets_by_id(k for k in keys if k.isdigit())
 	gone = {k: found.get(int(k)) if k.isdigit() else None for k in keys}
-	return plan(selected, jobs, gone, config.staff_id)
+	return plan(selected, jobs, gone, config.staff_id, ignored)
 
 
 def not_done(decisions: list[Decision]) -> None:
@@ -268,15 +284,20 @@ def renamed(synced: str | None, fieldname: str, old: str, new: str) -> str | Non
 
 
 def unmatched(decisions: list[Decision]) -> list[Decision]:
-	"""Tickets of a legacy account that no single Customer claims."""
-	return [d for d in decisions if d.mapped and d.mapped.customer_match in ("unmatched", "ambiguous")]
+	"""Tickets of a legacy account that no single Customer claims (ignored ones aside)."""
+	return [
+		d
+		for d in decisions
+		if d.mapped and d.action != IGNORE and d.mapped.customer_match in ("unmatched", "ambiguous")
+	]
 
 
 def summary(decisions: list[Decision]) -> dict:
 	"""The run's counts (COUNT_FIELDS) and the legacy accounts no Customer claims."""
 	counts = dict.fromkeys(COUNTS.values(), 0)
 	for d in decisions:
-		counts[COUNTS[d.action]] += 1
+		if d.action in COUNTS:  # an action on one job (a hand-back) is no count
+			counts[COUNTS[d.action]] += 1
 	missing = unmatched(decisions)
 	return {
 		"tickets": len(decisions),

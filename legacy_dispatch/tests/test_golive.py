@@ -167,7 +167,7 @@ class TestGoLive(BridgeTestCase):
 			"taken over: legacy changed subject, note, job_type, scheduled_date, duration_h",
 		)
 		self.assertEqual(rows[str(tickets["closing"])].reason, "taken over: ticket closed in legacy")
-		self.assertEqual(rows[str(tickets["assigned"])].reason, f"left alone: assigned to {self.tech}")
+		self.assertEqual(rows[str(tickets["assigned"])].reason, "left alone: assigned to LD Tech")
 		self.assertEqual(job(jobs["open"]).scheduled_date, date(2026, 11, 23))
 		self.assertEqual(job(jobs["closing"]).status, "cancelled")
 		self.assertEqual(job(jobs["leg_only"]).legacy_ticket_id, str(tickets["leg_only"]))

@@ -194,7 +194,7 @@ class TestLegacySync(BridgeTestCase):
 		self.assertEqual(str(job(b).scheduled_date), "2026-12-01")
 		self.assertEqual(job(c).subject, "Changé en legacy")
 		reasons = {r.legacy_ticket_id: r.reason for r in frappe.get_doc("Sync Log", out["log"]).outcomes}
-		self.assertEqual(reasons[str(a)], f"left alone: assigned to {self.tech}")
+		self.assertEqual(reasons[str(a)], "left alone: assigned to LD Tech")
 		self.assertEqual(reasons[str(b)], "left alone: changed by a dispatcher: scheduled_date")
 
 	def test_closed_ticket_cancels_its_untouched_job_and_reports_an_owned_one(self):
@@ -211,7 +211,7 @@ class TestLegacySync(BridgeTestCase):
 		self.assertEqual(job(a).status, "cancelled")
 		self.assertEqual(job(b).status, "open")
 		reasons = {r.legacy_ticket_id: r.reason for r in frappe.get_doc("Sync Log", out["log"]).outcomes}
-		self.assertEqual(reasons[str(b)], f"ticket closed in legacy; job kept, assigned to {self.tech}")
+		self.assertEqual(reasons[str(b)], "ticket closed in legacy; job kept, assigned to LD Tech")
 
 	def test_one_refused_ticket_does_not_stop_the_run(self):
 		_a, b, _c, _d = self.seed()

@@ -31,6 +31,8 @@ def app_strings() -> set[str]:
 			strings |= set(re.findall(r'\b_\(\s*"((?:[^"\\]|\\.)*)"', code))
 			strings |= set(re.findall(r'\bText\(\s*"((?:[^"\\]|\\.)*)"', code))
 	for path in APP.rglob("*.js"):
+		if "dist" in path.parts:  # the built bundle
+			continue
 		strings |= set(re.findall(r'\b__\(\s*"((?:[^"\\]|\\.)*)"', path.read_text()))
 	return {s for s in strings if s} - SAME_IN_FRENCH
 

@@ -63,6 +63,11 @@ def fresh_legacy(name: str | None = None) -> Legacy:
 			"user": c.user,
 			"password": c.password.reveal(),
 			"database": c.database,
+			# a test site's baseline: no write-back, whatever the site had
+			**dict.fromkeys(
+				("writeback_schedule", "writeback_technician", "writeback_completed", "writeback_cancelled"),
+				0,
+			),
 		}
 	)
 	settings.save()
@@ -147,9 +152,10 @@ def clean_site():
 	class began."""
 	for name in own_jobs():
 		frappe.db.delete("Dispatch Job", name)
-	for wb in frappe.get_all("Legacy Write Back", fields=["name", "legacy_ticket_id"]):
-		if (wb.legacy_ticket_id or "").isdigit() and int(wb.legacy_ticket_id) >= OWN_TICKETS:
-			frappe.db.delete("Legacy Write Back", wb.name)
+	for doctype in ("Legacy Write Back", "Legacy Ignored Ticket"):
+		for r in frappe.get_all(doctype, fields=["name", "legacy_ticket_id"]):
+			if (r.legacy_ticket_id or "").isdigit() and int(r.legacy_ticket_id) >= OWN_TICKETS:
+				frappe.db.delete(doctype, r.name)
 	logs = frappe.get_all(
 		"Sync Log", filters={"name": ("not in", BridgeTestCase.site_logs or [""])}, pluck="name"
 	)

@@ -13,6 +13,7 @@ from legacy_dispatch.core.planner import (
 	ADOPT,
 	CANCEL,
 	CREATE,
+	IGNORE,
 	NOT_DONE,
 	SKIP,
 	UNCHANGED,
@@ -299,6 +300,7 @@ def test_summary_counts_and_unmatched(legacy, site):
 		cancelled=0,
 		unchanged=0,
 		skipped=0,
+		ignored=0,
 		errors=0,
 		not_done=0,
 		unmatched_customer=1,
@@ -334,3 +336,18 @@ def test_a_preview_with_a_row_limit_plans_no_phantom_cancel(legacy, site):
 		decisions = build_plan(source, Config(), site.jobs, Directory())
 	assert [d.action for d in decisions] == [UNCHANGED] * 5
 	assert [d.reason for d in decisions][2:] == ["still open in legacy, not read this time"] * 3
+
+
+def test_a_ticket_whose_job_was_deleted_is_ignored_until_lifted(legacy):
+	t, other = legacy.ticket(account_id=77), legacy.ticket()
+	with legacy.open() as source:
+		decisions = build_plan(
+			source, Config(), {}, Directory(), {str(t): "job deleted by marie on 2026-11-23"}
+		)
+	d = {x.legacy_ticket_id: x for x in decisions}
+	assert (d[str(t)].action, d[str(t)].reason) == (IGNORE, "ignored: job deleted by marie on 2026-11-23")
+	assert d[str(other)].action == CREATE
+	counts = summary(decisions)
+	assert (counts["ignored"], counts["created"], counts["unmatched_customer"]) == (1, 1, 0)
+	with legacy.open() as source:  # lifted: created again
+		assert build_plan(source, Config(), {}, Directory())[0].action == CREATE

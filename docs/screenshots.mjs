@@ -29,8 +29,14 @@ async function menu(group, item) {
 	await page.click(`.inner-group-button[data-label="${encodeURIComponent(group)}"] .dropdown-item[data-label="${encodeURIComponent(item)}"]`);
 }
 
+await page.goto(`${base}/app/legacy-dispatch`);
+await page.waitForSelector(".number-card-loading", { state: "detached" }).catch(() => {});
+await page.waitForTimeout(2500);
+await shot("workspace");
+
 await settings();
 await shot("settings", { fullPage: true });
+await shot("settings-header", { clip: { x: 0, y: 0, width: 1400, height: 140 } });
 
 await menu("Legacy", "Test connection");
 await page.waitForSelector(".modal.show .msgprint");
@@ -82,6 +88,22 @@ await page.waitForSelector(".dt-row, .dt-scrollable");
 await settle();
 await shot("report");
 
+// Dispatch Job forms: one the bridge keeps in step, one dispatch owns
+const jobs = await page.evaluate(async () => ({
+	in_step: (await frappe.db.get_list("Dispatch Job", { filters: { legacy_in_step: 1, status: "open" }, limit: 1 }))[0].name,
+	owned: (await frappe.db.get_list("Dispatch Job", { filters: { legacy_in_step: 0, status: "open", legacy_ticket_id: ["is", "set"] }, limit: 1 }))[0].name,
+}));
+for (const [name, job] of Object.entries(jobs)) {
+	await page.goto(`${base}/app/dispatch-job/${job}`);
+	await page.waitForSelector(".form-message");
+	await settle();
+	await shot(`job-${name}`, { clip: { x: 0, y: 0, width: 1400, height: 520 } });
+}
+await page.click(`.inner-group-button[data-label="${encodeURIComponent("Legacy")}"] button`);
+await settle();
+await shot("job-owned-actions", { clip: { x: 0, y: 0, width: 1400, height: 520 } });
+await page.keyboard.press("Escape");
+
 // the same Desk in French
 await page.evaluate(() => frappe.call("frappe.client.set_value", { doctype: "User", name: "Administrator", fieldname: "language", value: "fr" }));
 await page.waitForTimeout(1000);
@@ -92,6 +114,10 @@ await page.waitForSelector(".modal.show tbody tr");
 await settle();
 await shot("preview-fr");
 await page.keyboard.press("Escape");
+await page.goto(`${base}/app/dispatch-job/${jobs.owned}`);
+await page.waitForSelector(".form-message");
+await settle();
+await shot("job-owned-fr", { clip: { x: 0, y: 0, width: 1400, height: 520 } });
 await page.evaluate(() => frappe.call("frappe.client.set_value", { doctype: "User", name: "Administrator", fieldname: "language", value: "en" }));
 await page.waitForTimeout(800);
 await browser.close();

@@ -20,6 +20,7 @@ LOG_FIELDS = [
 	"updated",
 	"cancelled",
 	"errors",
+	"unmatched_accounts",
 ]
 
 
@@ -93,15 +94,20 @@ def health() -> dict:
 	}
 
 
-def alert_if_failing(log_name: str) -> None:
-	"""After N failed runs in a row (N a setting), notify the System Managers, once."""
-	threshold = cint(frappe.db.get_single_value(SETTINGS, "alert_after_failures"))
-	if not threshold or consecutive_failures() != threshold:
-		return
+def last_run_text() -> str:
+	"""The last run and its status, in a line ("Success · 2026-11-23 08:15")."""
+	last = last_log(("Failed", *DONE))
+	if not last:
+		return _("Never run")
+	return f"{_(last.status)} · {format_datetime(last.started, 'yyyy-MM-dd HH:mm')}"
+
+
+def managers() -> list[str]:
+	"""Enabled System Managers and Legacy Dispatch Managers, and Administrator."""
 	users = frappe.get_all(
 		"Has Role",
 		filters={
-			"role": "System Manager",
+			"role": ("in", ("System Manager", "Legacy Dispatch Manager")),
 			"parenttype": "User",
 			"parent": ("not in", ("Administrator", "Guest")),
 		},
@@ -111,15 +117,72 @@ def alert_if_failing(log_name: str) -> None:
 	enabled = (
 		frappe.get_all("User", filters={"name": ("in", users), "enabled": 1}, pluck="name") if users else []
 	)
-	for user in [*enabled, "Administrator"]:
-		frappe.get_doc(
-			{
-				"doctype": "Notification Log",
-				"for_user": user,
-				"type": "Alert",
-				"document_type": "Sync Log",
-				"document_name": log_name,
-				"subject": _("Legacy sync: the last {0} runs failed").format(threshold),
-				"email_content": frappe.db.get_value("Sync Log", log_name, "message"),
-			}
-		).insert(ignore_permissions=True)
+	return [*enabled, "Administrator"]
+
+
+def alerts() -> list[str]:
+	"""What a manager must hear of even when the scheduler is dead: no success for three
+	periods while the sync is enabled, or the last N runs all Partial (N: the alert setting)."""
+	settings = frappe.get_single(SETTINGS)
+	period = max(cint(settings.sync_period), 1)
+	out = []
+	last_success = last_log(DONE)
+	stale_before = add_to_date(now_datetime(), minutes=-3 * period)
+	if settings.enabled and (not last_success or get_datetime(last_success.started) < stale_before):
+		out.append(
+			_("Legacy sync: no successful run for more than three sync periods ({0} minutes).").format(
+				3 * period
+			)
+		)
+	n = cint(settings.alert_after_failures) or 3
+	statuses = frappe.get_all(
+		"Sync Log",
+		filters={"status": ("in", ("Failed", *DONE))},
+		pluck="status",
+		order_by="started desc",
+		limit=n,
+	)
+	if len(statuses) == n and set(statuses) == {"Partial"}:
+		out.append(
+			_("Legacy sync: the last {0} runs ended Partial: the site refused some tickets.").format(n)
+		)
+	return out
+
+
+def boot_session(bootinfo) -> None:
+	"""boot_session hook: a manager opening the Desk gets the alerts, as a notification (once a
+	day per alert) and in the boot info (shown at once by the Desk bundle)."""
+	if not set(frappe.get_roles()) & {"System Manager", "Legacy Dispatch Manager"}:
+		return
+	problems = alerts()
+	bootinfo.legacy_dispatch_alerts = problems
+	day_ago = add_to_date(now_datetime(), days=-1)
+	for subject in problems:
+		seen = {"for_user": frappe.session.user, "subject": subject, "creation": (">", day_ago)}
+		if not frappe.db.exists("Notification Log", seen):
+			notify(frappe.session.user, subject, None)
+
+
+def notify(user: str, subject: str, log_name: str | None, content: str | None = None) -> None:
+	frappe.get_doc(
+		{
+			"doctype": "Notification Log",
+			"for_user": user,
+			"type": "Alert",
+			"document_type": "Sync Log" if log_name else SETTINGS,
+			"document_name": log_name or SETTINGS,
+			"subject": subject,
+			"email_content": content,
+		}
+	).insert(ignore_permissions=True)
+
+
+def alert_if_failing(log_name: str) -> None:
+	"""After N failed runs in a row (N a setting), notify the managers, once."""
+	threshold = cint(frappe.db.get_single_value(SETTINGS, "alert_after_failures"))
+	if not threshold or consecutive_failures() != threshold:
+		return
+	subject = _("Legacy sync: the last {0} runs failed").format(threshold)
+	content = frappe.db.get_value("Sync Log", log_name, "message")
+	for user in managers():
+		notify(user, subject, log_name, content)

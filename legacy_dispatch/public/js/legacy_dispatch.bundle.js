@@ -1,1 +1,2 @@
 import "./dispatch_job.js";
+import "./alerts.js";

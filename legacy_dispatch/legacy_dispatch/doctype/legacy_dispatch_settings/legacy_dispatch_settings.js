@@ -3,11 +3,15 @@
 
 frappe.ui.form.on("Legacy Dispatch Settings", {
 	setup(frm) {
-		frappe.realtime.on("legacy_dispatch_done", (out) => {
-			frappe.hide_progress();
-			show_result(out);
-			frm.events.show_health(frm);
-		});
+		frappe.realtime.on("legacy_dispatch_done", (out) => frm.events.done(frm, out));
+	},
+
+	done(frm, out) {
+		if (frm.shown_log === out.log) return; // realtime and polling both saw it
+		frm.shown_log = out.log;
+		frappe.hide_progress();
+		show_result(out);
+		frm.events.show_health(frm);
 	},
 
 	refresh(frm) {
@@ -43,9 +47,16 @@ frappe.ui.form.on("Legacy Dispatch Settings", {
 		frm.add_custom_button(__("Run legacy sync"), () => {
 			frappe.call({ method: "legacy_dispatch.api.enqueue_run" }).then(({ message }) => {
 				frappe.show_alert({ message: message.message, indicator: message.queued ? "green" : "orange" });
-				if (message.queued) frappe.show_progress(__("Legacy sync"), 0, 100, __("Queued…"));
+				if (message.queued) {
+					frappe.show_progress(__("Legacy sync"), 0, 100, __("Queued…"));
+					poll_run(frm, message.since);
+				}
 			});
-		}).addClass("btn-primary");
+		});
+		frm.page.set_indicator(
+			frm.doc.enabled ? __("Automatic sync every {0} min", [frm.doc.sync_period]) : __("Automatic sync off"),
+			frm.doc.enabled ? "green" : "gray"
+		);
 		frm.events.show_health(frm);
 		frm.events.source_profile(frm);
 	},
@@ -84,6 +95,17 @@ function writeback(wb) {
 		· <a href="/app/legacy-write-back?status=Conflict">${__("{0} not written in the last 24 h", [wb.not_written])}</a></p>`;
 }
 
+// Without socket.io the realtime event never comes: ask for the run's Sync Log instead.
+function poll_run(frm, queued_at) {
+	const check = () =>
+		frappe.call({ method: "legacy_dispatch.api.run_since", args: { since: queued_at }, type: "GET" }).then(({ message: out }) => {
+			if (frm.shown_log && out && frm.shown_log === out.log) return;
+			if (out && out.status !== "Running") frm.events.done(frm, out);
+			else setTimeout(check, 3000);
+		});
+	setTimeout(check, 3000);
+}
+
 function show_result(out) {
 	frappe.msgprint({
 		title: __("Legacy sync: {0}", [__(out.status)]),
@@ -96,13 +118,17 @@ function show_result(out) {
 }
 
 function show_preview(plan) {
-	const counts = ["created", "updated", "cancelled", "unchanged", "skipped", "unmatched_customer"]
+	const counts = ["created", "adopted", "updated", "cancelled", "unchanged", "skipped", "ignored"]
 		.map((key) => `${__(frappe.unscrub(key))}: <b>${plan[key]}</b>`)
 		.join(" · ");
 	const unmatched = plan.unmatched_accounts.length
-		? `<p>${__("Legacy accounts with no Customer")}: ${plan.unmatched_accounts.join(", ")}</p>`
+		? `<p>${__("{0} tickets of {1} legacy accounts have no Customer: {2}", [
+				plan.unmatched_customer,
+				plan.unmatched_accounts.length,
+				plan.unmatched_accounts.join(", "),
+			])} <a href="/app/query-report/Unmatched Customers">${__("Unmatched Customers")}</a></p>`
 		: "";
-	const actions = ["create", "update", "cancel", "skip", "error", "unchanged"];
+	const actions = ["create", "adopt", "update", "cancel", "skip", "ignore", "error", "unchanged"];
 	const dialog = new frappe.ui.Dialog({
 		title: __("Legacy sync preview"),
 		size: "extra-large",
@@ -127,24 +153,25 @@ function show_preview(plan) {
 			.filter((t) => !action || t.action === action)
 			.map(
 				(t) => `<tr>
-					<td>LEG-${esc(t.legacy_ticket_id)}</td>
-					<td>${__(t.action)}</td>
+					<td class="text-nowrap">LEG-${esc(t.legacy_ticket_id)}</td>
+					<td class="text-nowrap">${__(t.action)}</td>
 					<td>${esc(t.reason)}${t.warnings.length ? `<br><small class="text-warning">${t.warnings.map(esc).join("<br>")}</small>` : ""}</td>
 					<td>${esc(t.subject)}</td>
-					<td>${__(t.customer_match || "")} ${esc(t.customer)}</td>
-					<td>${__(t.location_match || "")} ${esc(t.service_location)}</td>
+					<td>${t.customer ? esc(t.customer_name || t.customer) : `<span class="text-muted">${__(t.customer_match || "")}</span>`}</td>
+					<td>${t.service_location ? esc(t.location_name || t.service_location) : `<span class="text-muted">${__(t.location_match || "")}</span>`}</td>
 				</tr>`
 			)
 			.join("");
 		dialog.get_field("table").$wrapper.html(`
-			<div style="max-height: 60vh; overflow: auto">
-			<table class="table table-bordered table-sm">
+			<div style="max-height: 60vh; overflow-y: auto">
+			<table class="table table-bordered table-sm" style="table-layout: auto; font-size: var(--text-sm)">
 				<thead><tr><th>${__("Ticket")}</th><th>${__("Action")}</th><th>${__("Reason")}</th>
 				<th>${__("Subject")}</th><th>${__("Customer")}</th><th>${__("Service Location")}</th></tr></thead>
 				<tbody>${rows}</tbody>
 			</table></div>`);
 	}
 	render("");
+	dialog.$wrapper.find(".modal-dialog").css({ "max-width": "min(1360px, 96vw)" });
 	dialog.show();
 }
 

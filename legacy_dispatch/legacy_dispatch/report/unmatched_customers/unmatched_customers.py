@@ -31,6 +31,8 @@ def execute(filters=None):
 			"width": 220,
 		},
 		{"fieldname": "score", "label": _("Score"), "fieldtype": "Float", "precision": 2, "width": 80},
+		{"fieldname": "tickets", "label": _("Tickets"), "fieldtype": "Data", "width": 160},
+		{"fieldname": "todo", "label": _("What to Do"), "fieldtype": "Data", "width": 420},
 	]
 	return columns, rows()
 
@@ -45,12 +47,26 @@ def rows() -> list[dict]:
 		frappe.throw(str(e), title=_("Legacy database unreachable"))
 	counts = Counter(d.mapped.ticket.account_id for d in missing)
 	tickets = {d.mapped.ticket.account_id: d.mapped.ticket for d in missing}
+	ids: dict[int, list[str]] = {}
+	for d in missing:
+		ids.setdefault(d.mapped.ticket.account_id, []).append(f"LEG-{d.legacy_ticket_id}")
 	candidates = customers_without_legacy_id()
 	out = []
 	for account_id, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
 		t = tickets[account_id]
 		name, address, city = accounts.get(account_id) or (None, t.address, t.city)
 		best = likely_customer(name or "", city, candidates)
+		numbers = ", ".join(ids[account_id])
+		if best:
+			todo = _("If {0} is this account, set its Legacy Account ID to {1}.").format(best[0], account_id)
+		elif not (name or address):
+			todo = _(
+				"No name or address in legacy: find the customer of tickets {0} and set its Legacy Account ID to {1}."
+			).format(numbers, account_id)
+		else:
+			todo = _("Set Legacy Account ID {0} on this account's Customer (create it if missing).").format(
+				account_id
+			)
 		out.append(
 			{
 				"account_id": str(account_id),
@@ -60,6 +76,8 @@ def rows() -> list[dict]:
 				"open_tickets": n,
 				"likely_customer": best[0] if best else None,
 				"score": best[1] if best else None,
+				"tickets": numbers,
+				"todo": todo,
 			}
 		)
 	return out

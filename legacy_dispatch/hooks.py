@@ -12,6 +12,8 @@ after_migrate = ["legacy_dispatch.sync.apply_schedule", "legacy_dispatch.jobs.ba
 
 # the app's own fields on the site's Dispatch Job
 fixtures = [
+	# the Sync Log list has room for its counts
+	{"dt": "List View Settings", "filters": [["name", "=", "Sync Log"]]},
 	{
 		"dt": "Custom Field",
 		"filters": [
@@ -28,7 +30,7 @@ fixtures = [
 				],
 			]
 		],
-	}
+	},
 ]
 
 # Enqueue the sync when it is enabled and its period has elapsed. The cron below is

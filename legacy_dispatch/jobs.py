@@ -9,7 +9,7 @@ from frappe.utils import format_datetime, now_datetime
 
 from legacy_dispatch import writeback
 from legacy_dispatch.core.legacy import LegacyError
-from legacy_dispatch.core.mapping import Text, map_ticket
+from legacy_dispatch.core.mapping import MANAGED_FIELDS, Text, map_ticket
 from legacy_dispatch.core.planner import Decision, Job, owner, plan, snapshot
 from legacy_dispatch.health import SETTINGS
 from legacy_dispatch.sync import apply, finish, load_directory, load_jobs, new_log, open_legacy, translated
@@ -42,17 +42,18 @@ def track_owner(doc, method=None):
 
 
 def backfill_in_step():
-	"""after_migrate: jobs whose flag does not say who owns them (made before the flag)."""
-	for row in frappe.get_all(
+	"""after_migrate: jobs whose flag does not say who owns them (made before the flag), in
+	one query."""
+	for r in frappe.get_all(
 		"Dispatch Job",
 		filters={"legacy_synced": ("is", "set")},
-		fields=["name", "legacy_in_step", "modified"],
+		fields=["name", "assigned_tech", "legacy_synced", "legacy_in_step", "modified", *MANAGED_FIELDS],
 	):
-		doc = frappe.get_doc("Dispatch Job", row.name)
-		in_step = not owner(as_job(doc))
-		if bool(row.legacy_in_step) != in_step:
-			since = None if in_step else row.modified
-			doc.db_set({"legacy_in_step": int(in_step), "legacy_owned_since": since}, update_modified=False)
+		in_step = not owner(Job(r.name, "", r, r.assigned_tech, r.legacy_synced))
+		if bool(r.legacy_in_step) != in_step:
+			since = None if in_step else r.modified
+			values = {"legacy_in_step": int(in_step), "legacy_owned_since": since}
+			frappe.db.set_value("Dispatch Job", r.name, values, update_modified=False)
 
 
 def remember_deleted(doc, method=None):

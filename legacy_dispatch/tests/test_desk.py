@@ -194,12 +194,12 @@ class TestDesk(BridgeTestCase):
 			8001, first_name="LD Marie", last_name="Tremblay", address1="3 rue du Lac", city="LAVAL"
 		)
 		self.legacy.account(8002, company="Zzyzx Quarry", city="Laval")
-		for account in (8001, 8001, 8002, 0):
+		self.legacy.account(8003)  # nothing in legacy but its id
+		for account in (8001, 8001, 8002, 8003, 0):
 			self.legacy.ticket(account_id=account)
 		columns, rows = execute()
 		self.assertEqual(
-			[c["fieldname"] for c in columns][:5],
-			["account_id", "account_name", "address", "city", "open_tickets"],
+			[c["fieldname"] for c in columns][:4], ["account_id", "account_name", "open_tickets", "todo"]
 		)
 		self.assertEqual(
 			[
@@ -216,9 +216,14 @@ class TestDesk(BridgeTestCase):
 			[
 				("8001", "LD Marie Tremblay", "3 rue du Lac", "LAVAL", 2, "LD Tremblay, Marie"),
 				("8002", "Zzyzx Quarry", None, "Laval", 1, None),
+				("8003", "", None, None, 1, None),
 			],
 		)
 		self.assertEqual(rows[0]["score"], 1.25)  # every word, and a location in the same city
+		self.assertIn("set its Legacy Account ID to 8001", rows[0]["todo"])
+		nameless = rows[2]
+		self.assertIn(nameless["tickets"], nameless["todo"])  # what to do, by its tickets
+		self.assertIn("No name or address in legacy", nameless["todo"])
 
 	# --- CLI -----------------------------------------------------------------------------
 

@@ -4,7 +4,7 @@ job that stays deleted, why the bridge cancelled a job, roles, and alerts at Des
 import frappe
 from frappe.utils import add_to_date, get_time, now_datetime
 
-from legacy_dispatch import api, health, sync
+from legacy_dispatch import api, health, jobs, sync
 from legacy_dispatch.tests.utils import BridgeTestCase, technician
 
 MANAGER = "ld-manager@example.com"
@@ -98,6 +98,10 @@ class TestDispatchers(BridgeTestCase):
 		self.assertEqual((state["reason"], state["can_hand_back"]), ("assigned to LD Tech", False))
 		frappe.db.set_single_value("Legacy Dispatch Settings", "ticket_url", "")
 		self.assertIsNone(api.legacy_state(doc.name)["url"])
+		# jobs from before the flag get it at migrate
+		frappe.db.set_value("Dispatch Job", doc.name, "legacy_in_step", 1, update_modified=False)
+		jobs.backfill_in_step()
+		self.assertEqual(frappe.db.get_value("Dispatch Job", doc.name, "legacy_in_step"), 0)
 
 	def test_hand_back_then_legacy_changes_flow_again(self):
 		t = self.imported(due_time="am")

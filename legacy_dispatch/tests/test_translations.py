@@ -25,6 +25,9 @@ def app_strings() -> set[str]:
 			strings |= {df.get("label"), df.get("description")}
 			if df["fieldtype"] == "Select":
 				strings |= set(df["options"].split("\n"))
+	for df in json.loads((APP / "fixtures" / "custom_field.json").read_text()):
+		if not df.get("hidden"):  # the fields the app adds to the site's doctypes, as seen on forms
+			strings |= {df.get("label"), df.get("description")}
 	for path in APP.rglob("*.py"):
 		if "tests" not in path.parts and not path.name.startswith("test_"):
 			code = path.read_text()

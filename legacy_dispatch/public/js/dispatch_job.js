@@ -73,5 +73,5 @@ function writeback_line(s) {
 	if (last) {
 		return __("Write-back: the ticket is in step ({0} written on {1}).", [last.columns, frappe.datetime.str_to_user(last.modified)]);
 	}
-	return __("Write-back: no change of dispatch to write to the ticket.");
+	return "";
 }

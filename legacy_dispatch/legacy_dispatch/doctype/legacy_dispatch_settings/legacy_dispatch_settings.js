@@ -155,7 +155,7 @@ function show_preview(plan) {
 				(t) => `<tr>
 					<td class="text-nowrap">LEG-${esc(t.legacy_ticket_id)}</td>
 					<td class="text-nowrap">${__(t.action)}</td>
-					<td>${esc(t.reason)}${t.warnings.length ? `<br><small class="text-warning">${t.warnings.map(esc).join("<br>")}</small>` : ""}</td>
+					<td class="text-nowrap">${esc(t.reason)}${t.warnings.length ? `<br><small class="text-warning">${t.warnings.map(esc).join("<br>")}</small>` : ""}</td>
 					<td>${esc(t.subject)}</td>
 					<td>${t.customer ? esc(t.customer_name || t.customer) : `<span class="text-muted">${__(t.customer_match || "")}</span>`}</td>
 					<td>${t.service_location ? esc(t.location_name || t.service_location) : `<span class="text-muted">${__(t.location_match || "")}</span>`}</td>

@@ -20,9 +20,9 @@ def execute(filters=None):
 	columns = [
 		{"fieldname": "account_id", "label": _("Legacy Account ID"), "fieldtype": "Data", "width": 130},
 		{"fieldname": "account_name", "label": _("Name"), "fieldtype": "Data", "width": 200},
-		{"fieldname": "address", "label": _("Address"), "fieldtype": "Data", "width": 200},
-		{"fieldname": "city", "label": _("City"), "fieldtype": "Data", "width": 130},
 		{"fieldname": "open_tickets", "label": _("Open Tickets"), "fieldtype": "Int", "width": 110},
+		{"fieldname": "todo", "label": _("What to Do"), "fieldtype": "Data", "width": 420},
+		{"fieldname": "tickets", "label": _("Tickets"), "fieldtype": "Data", "width": 160},
 		{
 			"fieldname": "likely_customer",
 			"label": _("Most Likely Customer"),
@@ -31,8 +31,8 @@ def execute(filters=None):
 			"width": 220,
 		},
 		{"fieldname": "score", "label": _("Score"), "fieldtype": "Float", "precision": 2, "width": 80},
-		{"fieldname": "tickets", "label": _("Tickets"), "fieldtype": "Data", "width": 160},
-		{"fieldname": "todo", "label": _("What to Do"), "fieldtype": "Data", "width": 420},
+		{"fieldname": "address", "label": _("Address"), "fieldtype": "Data", "width": 200},
+		{"fieldname": "city", "label": _("City"), "fieldtype": "Data", "width": 130},
 	]
 	return columns, rows()
 

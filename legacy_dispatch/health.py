@@ -149,8 +149,8 @@ def alerts() -> list[str]:
 	return out
 
 
-def boot_session(bootinfo) -> None:
-	"""boot_session hook: a manager opening the Desk gets the alerts, as a notification (once a
+def desk_alerts(bootinfo) -> None:
+	"""extend_bootinfo hook (run at every Desk load, cached boot or not): a manager opening the Desk gets the alerts, as a notification (once a
 	day per alert) and in the boot info (shown at once by the Desk bundle)."""
 	if not set(frappe.get_roles()) & {"System Manager", "Legacy Dispatch Manager"}:
 		return
@@ -161,6 +161,7 @@ def boot_session(bootinfo) -> None:
 		seen = {"for_user": frappe.session.user, "subject": subject, "creation": (">", day_ago)}
 		if not frappe.db.exists("Notification Log", seen):
 			notify(frappe.session.user, subject, None)
+			frappe.db.commit()  # nosemgrep: the Desk is loaded by a GET, which Frappe does not commit
 
 
 def notify(user: str, subject: str, log_name: str | None, content: str | None = None) -> None:

@@ -59,6 +59,6 @@ app_include_js = "legacy_dispatch.bundle.js"
 ignore_links_on_delete = ["Sync Log Ticket", "Legacy Write Back"]
 
 # alerts for the Legacy Dispatch Managers as they open the Desk (no scheduler needed)
-boot_session = "legacy_dispatch.health.boot_session"
+extend_bootinfo = "legacy_dispatch.health.desk_alerts"
 
 default_log_clearing_doctypes = {"Sync Log": 30, "Legacy Write Back": 30}

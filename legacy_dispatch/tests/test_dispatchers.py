@@ -224,15 +224,15 @@ class TestDispatchers(BridgeTestCase):
 		frappe.db.commit()
 		frappe.set_user(MANAGER)
 		boot = frappe._dict()
-		health.boot_session(boot)
+		health.desk_alerts(boot)
 		self.assertEqual(len(boot.legacy_dispatch_alerts), 2)  # stale and all Partial
-		health.boot_session(frappe._dict())  # the next Desk load: no second notification
+		health.desk_alerts(frappe._dict())  # the next Desk load: no second notification
 		frappe.set_user("Administrator")
 		notes = frappe.get_all("Notification Log", filters={"for_user": MANAGER}, pluck="subject")
 		self.assertEqual(len(notes), 2)
 		self.assertTrue(any("three sync periods" in n for n in notes))
 		frappe.set_user(DISPATCHER)
 		boot = frappe._dict()
-		health.boot_session(boot)
+		health.desk_alerts(boot)
 		self.assertNotIn("legacy_dispatch_alerts", boot)
 		frappe.set_user("Administrator")

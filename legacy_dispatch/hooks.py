@@ -22,6 +22,7 @@ fixtures = [
 					"Dispatch Job-legacy_ticket_id",
 					"Dispatch Job-legacy_synced",
 					"Dispatch Job-legacy_record",
+					"Dispatch Job-legacy_digest",
 					"Dispatch Technician-legacy_staff_id",
 				],
 			]

@@ -9,6 +9,7 @@ import os
 import socket
 import time
 from collections import deque
+from collections.abc import Callable
 from contextlib import contextmanager
 from math import gcd
 
@@ -112,21 +113,32 @@ def load_settings(s=None, form: bool | None = None, writer: bool = False) -> tup
 JOB_FIELDS = ("name", "ticket_id", "legacy_ticket_id", "assigned_tech", "legacy_synced", "legacy_record")
 
 
-def job_rows(keys: list[str] | None = None, fields=(*JOB_FIELDS, "legacy_digest", *MANAGED_FIELDS)) -> list:
-	"""The jobs of these legacy ticket ids (every job with a legacy ticket when None), as
-	tuples of `fields`, which start with JOB_FIELDS[:3]. That includes the jobs the old Node
-	bridge created (its `legacy_ticket_id`, or only `ticket_id` LEG-<id>): the bridge never
-	duplicates them, and adopts the ones still open and unassigned (see core.planner)."""
+def job_rows(
+	keys: list[str] | None = None,
+	fields=(*JOB_FIELDS, "legacy_digest", *MANAGED_FIELDS),
+	nodes: list[str] = (),
+) -> list[tuple]:
+	"""The jobs of these legacy ticket ids and the jobs named in `nodes`, or every job with a
+	legacy ticket when `keys` is None, as tuples of `fields` (which start with JOB_FIELDS[:3]).
+
+	Every job includes the ones the old Node bridge created (only `ticket_id` LEG-<id>): the
+	bridge never duplicates them, and adopts those still open and unassigned (see
+	core.planner). Found by ticket id they are not (`ticket_id` has no index): `job_index`
+	names them."""
+	job = frappe.qb.DocType("Dispatch Job")
 	if keys is None:
-		where = {"legacy_ticket_id": ("is", "set"), "ticket_id": ("like", "LEG-%")}
-	elif not keys:
-		return []
+		where = (job.legacy_ticket_id.isnotnull() & (job.legacy_ticket_id != "")) | job.ticket_id.like(
+			"LEG-%"
+		)
+	elif keys or nodes:
+		where = job.legacy_ticket_id.isin(keys or [""])
+		where = where | job.name.isin(nodes) if nodes else where
 	else:
-		where = {"legacy_ticket_id": ("in", keys), "ticket_id": ("in", [f"LEG-{k}" for k in keys])}
-	return frappe.get_all("Dispatch Job", or_filters=where, fields=list(fields), as_list=True)
+		return []
+	return frappe.qb.from_(job).select(*fields).where(where).run()
 
 
-def keyed(rows: list) -> dict[str, tuple]:
+def keyed(rows: list[tuple]) -> dict[str, tuple]:
 	"""Each job row under its legacy ticket id; the bridge's own job wins over a Node one."""
 	out = {}
 	for r in sorted(rows, key=lambda r: bool(r[2])):  # (name, ticket_id, legacy_ticket_id, …)
@@ -136,19 +148,26 @@ def keyed(rows: list) -> dict[str, tuple]:
 	return out
 
 
-def load_jobs(keys: list[str] | None = None) -> dict[str, Job]:
-	"""The jobs of these legacy ticket ids (all of them when None), in one query."""
+def load_jobs(keys: list[str] | None = None, nodes: dict[str, list[str]] | None = None) -> dict[str, Job]:
+	"""The jobs of these legacy ticket ids (all of them when None), in one query; `nodes`:
+	the Node bridge's jobs by ticket id, from `job_index`."""
+	names = [n for k in keys or () for n in (nodes or {}).get(k, ())]
 	return {
 		key: Job(r[0], key, dict(zip(MANAGED_FIELDS, r[7:], strict=True)), r[3], r[4], r[5], r[6])
-		for key, r in keyed(job_rows(keys)).items()
+		for key, r in keyed(job_rows(keys, nodes=names)).items()
 	}
 
 
-def active_keys() -> list[str]:
-	"""The legacy ticket ids of the jobs still active (not cancelled or completed), in one
-	narrow query: those whose ticket left the selection are looked up in legacy."""
+def job_index() -> tuple[list[str], dict[str, list[str]]]:
+	"""One narrow query over the jobs with a legacy ticket: the ticket ids of the active ones
+	(not cancelled or completed: those whose ticket left the selection are looked up in
+	legacy), and the Node bridge's jobs by ticket id (to be loaded by name)."""
 	rows = job_rows(None, (*JOB_FIELDS[:3], "status"))
-	return [key for key, r in keyed(rows).items() if r[3] not in CLOSED_STATUSES]
+	nodes: dict[str, list[str]] = {}
+	for name, ticket_id, legacy_ticket_id, _status in rows:
+		if not legacy_ticket_id and ticket_id.removeprefix("LEG-").isdigit():
+			nodes.setdefault(ticket_id.removeprefix("LEG-"), []).append(name)
+	return [key for key, r in keyed(rows).items() if r[3] not in CLOSED_STATUSES], nodes
 
 
 def load_directory(accounts: set[str] | None = None) -> Directory:
@@ -156,23 +175,20 @@ def load_directory(accounts: set[str] | None = None) -> Directory:
 	locations, in two queries."""
 	if accounts is not None and not accounts:
 		return Directory()
-	key = ("in", sorted(accounts)) if accounts is not None else ("is", "set")
+	customer, place = frappe.qb.DocType("Customer"), frappe.qb.DocType("Service Location")
+	account = customer.legacy_account_id
+	where = account.isin(sorted(accounts)) if accounts is not None else account.isnotnull() & (account != "")
 	customers: dict[str, list[str]] = {}
-	for c in frappe.get_all(
-		"Customer", filters={"legacy_account_id": key}, fields=["name", "legacy_account_id"]
-	):
-		customers.setdefault(str(c.legacy_account_id).strip(), []).append(c.name)
+	for name, account_id in frappe.qb.from_(customer).select(customer.name, account).where(where).run():
+		customers.setdefault(str(account_id).strip(), []).append(name)
 	names = [n for found in customers.values() for n in found]
 	locations: dict[str, list[Location]] = {}
 	if names:
-		for loc in frappe.get_all(
-			"Service Location",
-			filters={"customer": ("in", names)},
-			fields=["name", "customer", "city", "latitude", "longitude"],
+		fields = (place.name, place.customer, place.city, place.latitude, place.longitude)
+		for name, owner, city, lat, lon in (
+			frappe.qb.from_(place).select(*fields).where(place.customer.isin(names)).run()
 		):
-			locations.setdefault(loc.customer, []).append(
-				Location(loc.name, loc.city, loc.latitude, loc.longitude)
-			)
+			locations.setdefault(owner, []).append(Location(name, city, lat, lon))
 	return Directory(customers, locations)
 
 
@@ -240,16 +256,18 @@ def schema_problems() -> list[str]:
 	return problems
 
 
-def read_legacy() -> tuple[list[Ticket], dict[str, Ticket | None], Config]:
+def read_legacy() -> tuple[list[Ticket], dict[str, Ticket | None], Config, Callable]:
 	"""All a run reads of legacy (core.planner.read), before anything is written: a legacy
-	database that fails mid-read leaves the site untouched. Refuses (NotReady) on a site
-	without the bridge's guarantees."""
+	database that fails mid-read leaves the site untouched; and how to load the jobs of a
+	chunk. Refuses (NotReady) on a site without the bridge's guarantees."""
 	problems = schema_problems()
 	if problems:
 		raise NotReady(" ".join(problems))
 	source, config = open_legacy()
+	active, nodes = job_index()
 	with source:
-		return (*read(source, config, active_keys()), config)
+		tickets, gone = read(source, config, active)
+	return tickets, gone, config, lambda keys: load_jobs(keys, nodes)
 
 
 def plan_now(preview: bool = False) -> list[Decision]:
@@ -507,9 +525,9 @@ def run(trigger: str = "API", user: str | None = None) -> dict:
 
 	so_far, chunk = RunLog(log.name), []
 	try:
-		tickets, gone, config = read_legacy()
+		tickets, gone, config, jobs_for = read_legacy()
 		so_far.tickets = len(tickets) + len(gone)
-		for chunk in plan_chunks(tickets, gone, config, load_jobs, load_directory):
+		for chunk in plan_chunks(tickets, gone, config, jobs_for, load_directory):
 			so_far.planned += len(chunk)
 			apply(chunk, log.name, so_far)
 			so_far.add(chunk)

@@ -21,6 +21,7 @@ however small, plans it in full.
 
 import hashlib
 import json
+import operator
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -337,19 +338,25 @@ def digest(text: str) -> str:
 	return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
+TICKET = operator.attrgetter(*Ticket.__slots__)  # a Ticket's fields, as a tuple
+LOCATION = operator.attrgetter("name", "city", "latitude", "longitude")
+
+
 def config_key(config: Config) -> str:
-	"""What of the code and the settings a ticket's mapping depends on (not the staff id:
-	it only chooses the selection)."""
+	"""A digest of what of the code and the settings a ticket's mapping depends on (not the
+	staff id: it only chooses the selection)."""
 	departments = sorted(config.departments.items())
-	return repr((CODE, pytz.__version__, config.time_zone, departments, sorted(config.durations.items())))
+	return digest(
+		repr((CODE, pytz.__version__, config.time_zone, departments, sorted(config.durations.items())))
+	)
 
 
 def inputs(key: str, ticket: Ticket, directory: Directory) -> str:
 	"""A digest of all `map_ticket` reads for this ticket: code and settings (`config_key`),
 	the ticket as read, the customers claiming its account and their locations."""
 	names = sorted(directory.customers.get(str(ticket.account_id), ())) if ticket.account_id else []
-	places = [sorted(map(repr, directory.locations.get(n, ()))) for n in names]
-	return digest(repr((key, ticket, names, places)))
+	places = [sorted(repr(LOCATION(p)) for p in directory.locations.get(n, ())) for n in names]
+	return digest(repr((key, TICKET(ticket), names, places)))
 
 
 def fingerprint(inputs: str, job: Job) -> str:

@@ -19,6 +19,12 @@ worker process (so its peak memory is its own):
   3), a run after 1 % of the tickets changed: wall time, jobs written (created or modified,
   plus Version documents), queries sent to the site and to the legacy database, growth of
   the worker's peak RSS;
+- what a no-change run is held against: merely reading both sides as a run reads them
+  (the legacy selection with its rows; the site's legacy jobs with the compared fields,
+  in the run's queries), and what the 1 % run is held against: the same saves of the
+  changed jobs through the ORM (`get_doc(for_update)`, `save()`);
+- before the re-runs and the 1 % run, that the run's plan (in chunks, settled tickets not
+  mapped) is the very plan of every ticket planned in full (`sync.plan_now`);
 - for the largest N: a first import killed half-way and the run that resumes it, and a
   first import queued on the `long` queue and run by a burst worker.
 
@@ -47,6 +53,7 @@ from frappe.query_builder.functions import Max
 from frappe.utils import add_to_date, now_datetime
 
 from legacy_dispatch import sync
+from legacy_dispatch.core import planner
 from legacy_dispatch.core.legacy import LegacyDB
 from legacy_dispatch.tests.utils import clean_site, fresh_legacy, legacy_server, own_jobs
 
@@ -200,8 +207,11 @@ def measure(kind: str) -> dict:
 		counts["legacy"] += 1
 		return real_execute(self, *args, **kw)
 
+	if kind == "check":
+		return same_plan()
 	bare = kind in ("bare", "profile_bare")
 	jobs = sync.plan_now() if bare else None  # read before the clock starts
+	work = {"read": read_both, "bare_update": bare_update}.get(kind, sync.run)
 	warm_up()
 	frappe.db.sql, LegacyDB.execute = site_sql, legacy_execute
 	rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -211,7 +221,7 @@ def measure(kind: str) -> dict:
 		if bare:
 			out = {"created": (profiler.runcall if profiler else call)(bare_insert, jobs)}
 		else:
-			out = (profiler.runcall if profiler else call)(sync.run, "CLI")
+			out = (profiler.runcall if profiler else call)(work, "CLI")
 	finally:
 		seconds = time.perf_counter() - started
 		frappe.db.sql, LegacyDB.execute = real_sql, real_execute
@@ -261,6 +271,56 @@ def bare_insert(decisions) -> int:
 # --- proposed changes to sync.py, tried by monkeypatching the worker ------------------------
 
 # --- what the site holds --------------------------------------------------------------------
+
+
+def read_both(_trigger=None) -> dict:
+	"""What a run reads, nothing else: the legacy selection (a session of its own, streamed
+	into Tickets), the active jobs' keys and each chunk's jobs with the compared fields."""
+	source, config = sync.open_legacy()
+	_active, nodes = sync.job_index()
+	with source:
+		tickets = list(source.open_tickets(config.staff_id))
+	rows = 0
+	for start in range(0, len(tickets), planner.CHUNK):
+		keys = [str(t.id) for t in tickets[start : start + planner.CHUNK]]
+		rows += len(sync.job_rows(keys, nodes=[n for k in keys for n in nodes.get(k, ())]))
+	return {"tickets": len(tickets), "jobs": rows}
+
+
+def bare_update(_trigger=None) -> dict:
+	"""The ORM saves of the jobs the 1 % run updated (subject changed), a commit every 200."""
+	names = frappe.get_all(
+		"Dispatch Job", filters={"subject": ("like", "% (modifié)%")}, pluck="name", order_by="name"
+	)
+	for i, name in enumerate(names, 1):
+		doc = frappe.get_doc("Dispatch Job", name, for_update=True)
+		doc.subject += " (bis)"
+		doc.save()
+		if i % sync.COMMIT_EVERY == 0:
+			frappe.db.commit()  # nosemgrep
+	frappe.db.commit()  # nosemgrep
+	return {"updated": len(names)}
+
+
+def same_plan() -> dict:
+	"""The run's plan (in chunks, settled tickets not mapped) against every ticket planned in
+	full: the same decisions, reasons, changes, warnings and log rows."""
+	full = list(map(planner.outcome, sync.plan_now()))
+	tickets, gone, config, jobs_for = sync.read_legacy()
+	chunks = planner.plan_chunks(tickets, gone, config, jobs_for, sync.load_directory)
+	fast = [d for chunk in chunks for d in chunk]
+	return {
+		"same": list(map(planner.outcome, fast)) == full,
+		"tickets": len(full),
+		"not_mapped": sum(d.mapped is None and d.job is not None and d.action == "unchanged" for d in fast),
+	}
+
+
+def checked() -> dict:
+	check = in_worker("check")
+	if not check["same"]:
+		raise SystemExit(f"{frappe.local.site}: the run's plan differs from the full plan: {check}")
+	return check
 
 
 def board() -> tuple:
@@ -446,12 +506,17 @@ def one_size(n: int, bare: bool = True) -> dict:
 	bare = in_worker("bare") if bare else {"created": 0, "seconds": 1}
 	clean_board()
 	first = sync_run()
+	check = checked()
+	reads = sorted((in_worker("read") for _ in range(3)), key=lambda r: r["seconds"])
 	reruns = sorted((sync_run() for _ in range(3)), key=lambda r: r["seconds"])
 	rerun = {**reruns[1], "written": sum(r["written"] for r in reruns)}  # the median of 3
 	changed = change_one_percent()
+	checked()
 	one_percent = sync_run()
 	one_percent["changed"] = changed
-	return {"n": n, "bare": bare, "first": first, "rerun": rerun, "one_percent": one_percent}
+	saves = in_worker("bare_update")
+	return {"n": n, "bare": bare, "first": first, "check": check, "read": reads[1], "rerun": rerun,
+		"one_percent": one_percent, "saves": saves}  # fmt: skip
 
 
 def run(
@@ -584,6 +649,19 @@ def profile(size=5000, rerun=False, bare=False):
 def report(r: dict) -> str:
 	lines = [
 		f"### {r['site']} ({r['db_type']}, Frappe {r['frappe']})",
+		"",
+		"| N | read both sides s | no-change s | ÷ read | 1 % changed s | no-change + saves s"
+		" | saves of the changed jobs s | same plan (not mapped) |",
+		"|---:|---:|---:|---:|---:|---:|---:|---:|",
+	]
+	for s in r["sizes"]:
+		read, z, c, saves = s["read"]["seconds"], s["rerun"]["seconds"], s["one_percent"], s["saves"]
+		lines.append(
+			f"| {s['n']:,} | {read:.2f} | {z:.2f} | {z / read:.2f} | {c['seconds']:.2f}"
+			f" | {z + saves['seconds']:.2f} | {saves['seconds']:.2f} ({saves['updated']})"
+			f" | {'yes' if s['check']['same'] else 'NO'} ({s['check']['not_mapped']:,} of {s['check']['tickets']:,}) |"
+		)
+	lines += [
 		"",
 		"| N | bare insert/s | first import s | jobs/s | % of bare | RSS growth MB"
 		" | no-change s | written | site q | legacy q | RSS growth MB"

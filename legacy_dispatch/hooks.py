@@ -26,6 +26,7 @@ fixtures = [
 					"Dispatch Job-legacy_record",
 					"Dispatch Job-legacy_in_step",
 					"Dispatch Job-legacy_owned_since",
+					"Dispatch Job-legacy_digest",
 					"Dispatch Technician-legacy_staff_id",
 				],
 			]

@@ -12,7 +12,16 @@ from legacy_dispatch.core.legacy import LegacyError
 from legacy_dispatch.core.mapping import MANAGED_FIELDS, Text, map_ticket
 from legacy_dispatch.core.planner import Decision, Job, owner, plan, snapshot
 from legacy_dispatch.health import SETTINGS
-from legacy_dispatch.sync import apply, finish, load_directory, load_jobs, new_log, open_legacy, translated
+from legacy_dispatch.sync import (
+	RunLog,
+	apply,
+	finish,
+	load_directory,
+	load_jobs,
+	new_log,
+	open_legacy,
+	translated,
+)
 
 IGNORED = "Legacy Ignored Ticket"
 
@@ -133,7 +142,7 @@ def update_now(doc) -> dict:
 			ticket = source.tickets_by_id([key]).get(int(key))
 	except LegacyError as e:
 		frappe.throw(str(e), title=_("Legacy database unreachable"))
-	jobs = load_jobs({"name": doc.name})
+	jobs = load_jobs([key], {key: [doc.name]})
 	if ticket and ticket.status == "open" and str(ticket.assign_to) == str(config.staff_id):
 		directory = load_directory({str(ticket.account_id)} if ticket.account_id else set())
 		decisions = plan([map_ticket(ticket, config, directory)], jobs, {}, config.staff_id)
@@ -154,5 +163,7 @@ def job_log(decisions: list[Decision], write=None) -> str:
 		write()
 	log.status = "Partial" if any(d.action == "error" for d in decisions) else "Success"
 	log.message = translated(decisions[0].reason) if decisions else ""
-	finish(log, decisions, time.monotonic() - started)
+	so_far = RunLog(log.name)
+	so_far.add(decisions)
+	finish(log, so_far, time.monotonic() - started)
 	return log.name

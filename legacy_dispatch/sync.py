@@ -9,18 +9,21 @@ import os
 import socket
 import time
 from collections import deque
+from collections.abc import Callable
 from contextlib import contextmanager
 from math import gcd
 
 import frappe
 from frappe import _
+from frappe.query_builder import Case
 from frappe.utils import add_to_date, cint, flt, format_datetime, get_datetime, now_datetime
 
 from legacy_dispatch import writeback
 from legacy_dispatch.core.legacy import Connection, LegacyDB, LegacyError
-from legacy_dispatch.core.mapping import MANAGED_FIELDS, Config, Department, Directory, Location, Text
+from legacy_dispatch.core.mapping import MANAGED_FIELDS, Config, Department, Directory, Location, Text, Ticket
 from legacy_dispatch.core.planner import (
 	ADOPT,
+	CLOSED_STATUSES,
 	COUNT_FIELDS,
 	CREATE,
 	ERROR,
@@ -32,6 +35,9 @@ from legacy_dispatch.core.planner import (
 	build_plan,
 	not_done,
 	owner,
+	plan_chunks,
+	read,
+	recheck,
 	renamed,
 	snapshot,
 	summary,
@@ -104,32 +110,68 @@ def load_settings(s=None, form: bool | None = None, writer: bool = False) -> tup
 	return conn, config
 
 
-def load_jobs(filters: dict | None = None) -> dict[str, Job]:
-	"""Every job with a legacy ticket (those matching `filters`), in one query. That includes the jobs the old Node
-	bridge created (its `legacy_ticket_id`, or only `ticket_id` LEG-<id>): the bridge never
-	duplicates them, and adopts the ones still open and unassigned (see core.planner)."""
-	rows = frappe.get_all(
-		"Dispatch Job",
-		filters=filters,
-		or_filters={"legacy_ticket_id": ("is", "set"), "ticket_id": ("like", "LEG-%")},
-		fields=[
-			"name",
-			"ticket_id",
-			"legacy_ticket_id",
-			"assigned_tech",
-			"legacy_synced",
-			"legacy_record",
-			*MANAGED_FIELDS,
-		],
-	)
-	techs = titles("Dispatch Technician", "full_name", {r.assigned_tech for r in rows})
-	jobs: dict[str, Job] = {}
-	for r in sorted(rows, key=lambda r: bool(r.legacy_ticket_id)):  # the bridge's own jobs win
-		key = r.legacy_ticket_id or r.ticket_id.removeprefix("LEG-")
-		tech = techs.get(r.assigned_tech, r.assigned_tech)  # by name in reasons
-		if key.isdigit() or r.legacy_ticket_id:
-			jobs[key] = Job(r.name, key, r, tech, r.legacy_synced, r.legacy_record)
-	return jobs
+JOB_FIELDS = ("name", "ticket_id", "legacy_ticket_id", "assigned_tech", "legacy_synced", "legacy_record")
+
+
+def job_rows(
+	keys: list[str] | None = None,
+	fields=(*JOB_FIELDS, "legacy_digest", *MANAGED_FIELDS),
+	nodes: list[str] = (),
+) -> list[tuple]:
+	"""The jobs of these legacy ticket ids and the jobs named in `nodes`, or every job with a
+	legacy ticket when `keys` is None, as tuples of `fields` (which start with JOB_FIELDS[:3]).
+
+	Every job includes the ones the old Node bridge created (only `ticket_id` LEG-<id>): the
+	bridge never duplicates them, and adopts those still open and unassigned (see
+	core.planner). Found by ticket id they are not (`ticket_id` has no index): `job_index`
+	names them."""
+	job = frappe.qb.DocType("Dispatch Job")
+	if keys is None:
+		where = (job.legacy_ticket_id.isnotnull() & (job.legacy_ticket_id != "")) | job.ticket_id.like(
+			"LEG-%"
+		)
+	elif keys or nodes:
+		where = job.legacy_ticket_id.isin(keys or [""])
+		where = where | job.name.isin(nodes) if nodes else where
+	else:
+		return []
+	return frappe.qb.from_(job).select(*fields).where(where).run()
+
+
+def keyed(rows: list[tuple]) -> dict[str, tuple]:
+	"""Each job row under its legacy ticket id; the bridge's own job wins over a Node one."""
+	out = {}
+	for r in sorted(rows, key=lambda r: bool(r[2])):  # (name, ticket_id, legacy_ticket_id, …)
+		key = r[2] or r[1].removeprefix("LEG-")
+		if key.isdigit() or r[2]:
+			out[key] = r
+	return out
+
+
+def load_jobs(keys: list[str] | None = None, nodes: dict[str, list[str]] | None = None) -> dict[str, Job]:
+	"""The jobs of these legacy ticket ids (all of them when None), in one query; `nodes`:
+	the Node bridge's jobs by ticket id, from `job_index`."""
+	names = [n for k in keys or () for n in (nodes or {}).get(k, ())]
+	rows = keyed(job_rows(keys, nodes=names))
+	techs = titles("Dispatch Technician", "full_name", {r[3] for r in rows.values()})  # by name in reasons
+	return {
+		key: Job(
+			r[0], key, dict(zip(MANAGED_FIELDS, r[7:], strict=True)), techs.get(r[3], r[3]), r[4], r[5], r[6]
+		)
+		for key, r in rows.items()
+	}
+
+
+def job_index() -> tuple[list[str], dict[str, list[str]]]:
+	"""One narrow query over the jobs with a legacy ticket: the ticket ids of the active ones
+	(not cancelled or completed: those whose ticket left the selection are looked up in
+	legacy), and the Node bridge's jobs by ticket id (to be loaded by name)."""
+	rows = job_rows(None, (*JOB_FIELDS[:3], "status"))
+	nodes: dict[str, list[str]] = {}
+	for name, ticket_id, legacy_ticket_id, _status in rows:
+		if not legacy_ticket_id and ticket_id.removeprefix("LEG-").isdigit():
+			nodes.setdefault(ticket_id.removeprefix("LEG-"), []).append(name)
+	return [key for key, r in keyed(rows).items() if r[3] not in CLOSED_STATUSES], nodes
 
 
 def load_directory(accounts: set[str] | None = None) -> Directory:
@@ -137,23 +179,20 @@ def load_directory(accounts: set[str] | None = None) -> Directory:
 	locations, in two queries."""
 	if accounts is not None and not accounts:
 		return Directory()
-	key = ("in", sorted(accounts)) if accounts is not None else ("is", "set")
+	customer, place = frappe.qb.DocType("Customer"), frappe.qb.DocType("Service Location")
+	account = customer.legacy_account_id
+	where = account.isin(sorted(accounts)) if accounts is not None else account.isnotnull() & (account != "")
 	customers: dict[str, list[str]] = {}
-	for c in frappe.get_all(
-		"Customer", filters={"legacy_account_id": key}, fields=["name", "legacy_account_id"]
-	):
-		customers.setdefault(str(c.legacy_account_id).strip(), []).append(c.name)
+	for name, account_id in frappe.qb.from_(customer).select(customer.name, account).where(where).run():
+		customers.setdefault(str(account_id).strip(), []).append(name)
 	names = [n for found in customers.values() for n in found]
 	locations: dict[str, list[Location]] = {}
 	if names:
-		for loc in frappe.get_all(
-			"Service Location",
-			filters={"customer": ("in", names)},
-			fields=["name", "customer", "city", "latitude", "longitude"],
+		fields = (place.name, place.customer, place.city, place.latitude, place.longitude)
+		for name, owner, city, lat, lon in (
+			frappe.qb.from_(place).select(*fields).where(place.customer.isin(names)).run()
 		):
-			locations.setdefault(loc.customer, []).append(
-				Location(loc.name, loc.city, loc.latitude, loc.longitude)
-			)
+			locations.setdefault(owner, []).append(Location(name, city, lat, lon))
 	return Directory(customers, locations)
 
 
@@ -221,12 +260,25 @@ def schema_problems() -> list[str]:
 	return problems
 
 
+def read_legacy() -> tuple[list[Ticket], dict[str, Ticket | None], Config, Callable]:
+	"""All a run reads of legacy (core.planner.read), before anything is written: a legacy
+	database that fails mid-read leaves the site untouched; and how to load the jobs of a
+	chunk. Refuses (NotReady) on a site without the bridge's guarantees."""
+	problems = schema_problems()
+	if problems:
+		raise NotReady(" ".join(problems))
+	source, config = open_legacy()
+	active, nodes = job_index()
+	with source:
+		tickets, gone = read(source, config, active)
+	return tickets, gone, config, lambda keys: load_jobs(keys, nodes)
+
+
 def plan_now(preview: bool = False) -> list[Decision]:
 	"""Read the legacy selection and the site's state, and plan. Writes nothing.
 
-	Everything is read before anything is written: a legacy database that fails
-	mid-read leaves the site untouched. Refuses (NotReady) on a site without the
-	bridge's guarantees."""
+	The whole plan, every ticket planned in full (a run plans the same, in chunks: see
+	`run`). Refuses (NotReady) on a site without the bridge's guarantees."""
 	problems = schema_problems()
 	if problems:
 		raise NotReady(" ".join(problems))
@@ -280,40 +332,74 @@ def write(d: Decision) -> str:
 	return doc.name
 
 
-def apply(decisions: list[Decision], log_name: str | None = None) -> None:
+def apply(decisions: list[Decision], log_name: str | None = None, so_far: "RunLog | None" = None) -> None:
 	"""Write the decisions in batches of COMMIT_EVERY, each under one savepoint, then commit.
 	A batch the site refuses is rolled back and written again one ticket per savepoint: the
-	refused ticket alone is recorded with the reason, and the run goes on.
+	refused ticket alone is recorded with the reason, and the run goes on. Then store the
+	fingerprint of each job the writes left settled (core.planner.settled).
 
 	The bridge's own saves are flagged, so they never go to the write-back outbox."""
 	for d in decisions:  # the ticket changed in legacy, its job does not: keep what was read
 		if d.legacy and d.job and d.action not in WRITES:
 			frappe.db.set_value("Dispatch Job", d.job, "legacy_record", d.legacy, update_modified=False)
+	store_digests({d.job: d.digest for d in decisions if d.digest and d.action not in WRITES})
 	frappe.db.commit()  # nosemgrep
+	writes = [d for d in decisions if d.action in WRITES]
 	frappe.flags.in_legacy_sync = True
 	try:
-		write_all([d for d in decisions if d.action in WRITES], log_name)
+		write_all(writes, log_name, so_far or RunLog(None, len(decisions)))
 	finally:
 		frappe.flags.in_legacy_sync = False
+	settle([d for d in writes if d.done and d.action in WRITES and d.inputs])
 
 
-def write_all(writes: list[Decision], log_name: str | None) -> None:
+def settle(written: list[Decision]) -> None:
+	"""Fingerprint the written jobs that are now settled, read back as the next run reads them."""
+	if not written:
+		return
+	by_key = {d.legacy_ticket_id: d for d in written}
+	jobs = load_jobs(list(by_key))
+	store_digests({j.name: fp for key, j in jobs.items() if (fp := recheck(by_key[key], j))})
+	frappe.db.commit()  # nosemgrep
+
+
+def store_digests(digests: dict[str, str]) -> None:
+	"""Set the jobs' fingerprints in one UPDATE (not a change of the job: `modified` stays)."""
+	if not digests:
+		return
+	job = frappe.qb.DocType("Dispatch Job")
+	value = Case()
+	for name, digest in digests.items():
+		value = value.when(job.name == name, digest)
+	frappe.qb.update(job).set(job.legacy_digest, value).where(job.name.isin(list(digests))).run()
+
+
+def write_all(writes: list[Decision], log_name: str | None, so_far: "RunLog") -> None:
 	for start in range(0, len(writes), COMMIT_EVERY):
 		batch = writes[start : start + COMMIT_EVERY]
 		if not write_batch(batch):
 			for d in batch:
 				write_one(d)
 		frappe.clear_messages()
-		done = start + len(batch)
+		so_far.written += len(batch)
 		if log_name:  # heartbeat: a log touched recently belongs to a live run
 			frappe.db.set_value(
-				"Sync Log", log_name, "message", _("{0} of {1} written").format(done, len(writes))
+				"Sync Log",
+				log_name,
+				"message",
+				_("{0} written, {1} of {2} tickets planned").format(
+					so_far.written, so_far.planned, so_far.tickets
+				),
 			)
 		frappe.db.commit()  # nosemgrep
 		for d in batch:
 			d.done = True
 		frappe.publish_progress(
-			done * 100 / len(writes), _("Legacy sync"), SETTINGS, SETTINGS, f"{done}/{len(writes)}"
+			so_far.planned * 100 / max(so_far.tickets, 1),
+			_("Legacy sync"),
+			SETTINGS,
+			SETTINGS,
+			f"{so_far.planned}/{so_far.tickets}",
 		)
 
 
@@ -456,48 +542,66 @@ def run(trigger: str = "API", user: str | None = None) -> dict:
 		log = new_log(trigger, user, status="Skipped", message=_("Another run is in progress"))
 		log.insert(ignore_permissions=True)
 		frappe.db.commit()  # nosemgrep
-		return result(log, [])
+		return result(log, summary([]))
 
-	decisions: list[Decision] = []
+	from legacy_dispatch.jobs import ignored  # jobs imports this module
+
+	so_far, chunk = RunLog(log.name), []
 	try:
-		decisions = plan_now()
-		apply(decisions, log.name)
-		failed = sum(d.action == ERROR for d in decisions)
+		tickets, gone, config, jobs_for = read_legacy()
+		so_far.tickets = len(tickets) + len(gone)
+		for chunk in plan_chunks(tickets, gone, config, jobs_for, load_directory, ignored=ignored()):
+			so_far.planned += len(chunk)
+			apply(chunk, log.name, so_far)
+			so_far.add(chunk)
+			chunk = []
+		failed = so_far.summary["errors"]
 		log.status = "Partial" if failed else "Success"
-		log.message = _("{0} tickets, {1} errors").format(len(decisions), failed)
+		log.message = _("{0} tickets, {1} errors").format(so_far.summary["tickets"], failed)
 	except (LegacyError, NotReady) as e:
 		frappe.db.rollback()
 		log.status, log.message = "Failed", str(e)
 	except Exception as e:
 		frappe.db.rollback()
-		not_done(decisions)
+		not_done(chunk)
 		log.status, log.message, log.traceback = "Failed", str(e), frappe.get_traceback()
-	finish(log, decisions, time.monotonic() - started)
+	so_far.add(chunk)
+	finish(log, so_far, time.monotonic() - started)
 	if log.status == "Failed":
 		alert_if_failing(log.name)
 		frappe.db.commit()  # nosemgrep
-	out = result(log, decisions)
+	out = result(log, so_far.summary)
 	frappe.publish_realtime("legacy_dispatch_done", out, doctype=SETTINGS, docname=SETTINGS)
 	return out
 
 
-def finish(log, decisions: list[Decision], seconds: float) -> None:
-	"""Record the outcome and release the lock (one UPDATE, outcome rows in bulk)."""
-	counts = summary(decisions)
-	counts["unmatched_accounts"] = len(counts["unmatched_accounts"])
-	log.update(counts)
+class RunLog:
+	"""What a run planned in chunks has done so far: its summary, the tickets found up to
+	date and the Sync Log's outcome rows, inserted chunk by chunk."""
+
+	def __init__(self, log_name: str | None, tickets: int = 0):
+		self.log_name, self.tickets, self.planned, self.written = log_name, tickets, 0, 0
+		self.summary, self.unchanged, self.rows = summary([]), [], 0
+
+	def add(self, decisions: list[Decision]) -> None:
+		rows = [outcome_row(self.log_name, self.rows + i, d) for i, d in enumerate(outcomes(decisions), 1)]
+		if rows:
+			frappe.db.bulk_insert("Sync Log Ticket", list(rows[0]), [tuple(r.values()) for r in rows])
+		self.rows += len(rows)
+		self.summary = summary(decisions, self.summary)
+		self.unchanged += [d.legacy_ticket_id for d in decisions if d.action == UNCHANGED and not d.warnings]
+		frappe.db.commit()  # nosemgrep
+
+
+def finish(log, so_far: RunLog, seconds: float) -> None:
+	"""Record the outcome and release the lock (one UPDATE; the outcome rows are in)."""
+	log.update({**so_far.summary, "unmatched_accounts": len(so_far.summary["unmatched_accounts"])})
 	log.update({"finished": now_datetime(), "duration": seconds, "run_lock": None})
 	log.title = log_title(log.started, log.status)
-	log.unchanged_tickets = ", ".join(
-		d.legacy_ticket_id for d in decisions if d.action == UNCHANGED and not d.warnings
-	)
+	log.unchanged_tickets = ", ".join(so_far.unchanged)
 	fields = ("status", "message", "traceback", "finished", "duration", "run_lock", "unchanged_tickets")
 	fields += ("title", "unmatched_accounts")
 	frappe.db.set_value("Sync Log", log.name, {f: log.get(f) for f in fields + COUNT_FIELDS})
-	rows = [outcome_row(log.name, i, d) for i, d in enumerate(outcomes(decisions), 1)]
-	for start in range(0, len(rows), 5000):
-		chunk = rows[start : start + 5000]
-		frappe.db.bulk_insert("Sync Log Ticket", list(chunk[0]), [tuple(r.values()) for r in chunk])
 	frappe.db.commit()  # nosemgrep
 
 
@@ -533,8 +637,8 @@ def outcome_row(parent: str, idx: int, d: Decision) -> dict:
 	}
 
 
-def result(log, decisions: list[Decision]) -> dict:
-	return {"status": log.status, "log": log.name, "message": log.message, **summary(decisions)}
+def result(log, counts: dict) -> dict:
+	return {"status": log.status, "log": log.name, "message": log.message, **counts}
 
 
 def preview() -> dict:

@@ -10,12 +10,24 @@ untouched and follows the legacy ticket. Anything else belongs to the dispatcher
 A job with a legacy ticket but no such record (made by the old Node bridge, or by
 hand) is adopted while it is still open and unassigned: its current values become
 the record, then the same rules apply. Otherwise it stays the dispatcher's.
+
+A run plans in chunks (`plan_chunks`) and may skip the work for a ticket whose job holds a
+*fingerprint* (`settled`): a digest of everything planning that ticket reads — the code and
+settings, the ticket as read, its account's customers and their locations, the job as
+stored — taken when planning it in full found it up to date with nothing to write, warn or
+report. The same digest now means the full plan would decide the same; anything else,
+however small, plans it in full.
 """
 
+import hashlib
 import json
-from collections.abc import Callable, Iterable
+import operator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
+
+import pytz
 
 from .mapping import MANAGED_FIELDS, Config, Directory, Mapped, Text, Ticket, map_ticket
 
@@ -37,6 +49,12 @@ COUNT_FIELDS = ("tickets", *COUNTS.values(), "unmatched_customer")
 CLOSED_STATUSES = ("cancelled", "completed")
 FLOAT_FIELDS = ("latitude", "longitude", "duration_h")
 TRACKED = ("due_date", "due_time", "assign_to", "status")  # a ticket's columns in its `record`
+CHUNK = 1000  # tickets a run plans (and applies) at a time
+UNMATCHED = ("unmatched", "ambiguous")
+# the code a fingerprint vouches for: another version of it plans every ticket in full again
+CODE = hashlib.blake2b(
+	b"".join((Path(__file__).parent / f).read_bytes() for f in ("mapping.py", "planner.py")), digest_size=8
+).hexdigest()
 
 
 @dataclass(slots=True)
@@ -49,6 +67,7 @@ class Job:
 	assigned_tech: str | None = None
 	synced: str | None = None  # JSON of what the bridge last wrote (see `snapshot`)
 	legacy: str | None = None  # JSON of the ticket as the bridge last read or wrote it (see `record`)
+	digest: str | None = None  # its fingerprint, when it was last found settled (see `settled`)
 
 
 @dataclass(slots=True)
@@ -63,6 +82,8 @@ class Decision:
 	seen: str | None = None  # adopt: the job's values when planned (a change since means hands off)
 	done: bool = False  # the write is committed
 	legacy: str | None = None  # the ticket's new `record`, when it differs from the job's
+	inputs: str | None = None  # planned in full: the digest of what the mapping read (see `inputs`)
+	digest: str | None = None  # a fingerprint to store on the job, which is settled (see `settled`)
 
 
 def normalise(fieldname: str, value) -> str:
@@ -191,9 +212,28 @@ def plan(
 	staff_id=None,
 	ignored: dict[str, str] | None = None,
 ) -> list[Decision]:
-	"""Decisions for the selected tickets, then for the active jobs whose ticket left.
+	"""Decisions for the selected tickets, then for the active jobs whose ticket left (see
+	`plan_left`). `ignored` maps the tickets whose job a dispatcher deleted to why: they get
+	no new job."""
+	decisions = []
+	for m in selected:
+		job = jobs.get(str(m.ticket.id))
+		decisions.append(ignore(m.ticket, job, ignored, m) or remember(plan_ticket(m, job), m.ticket, job))
+	return decisions + plan_left(gone, jobs, staff_id)
 
-	`ignored` maps the tickets whose job a dispatcher deleted to why: they get no new job.
+
+def ignore(ticket: Ticket, job: Job | None, ignored: dict[str, str] | None, m: Mapped | None = None):
+	"""The decision for a ticket whose deleted job must not come back, else None."""
+	key = str(ticket.id)
+	if job or key not in (ignored or {}):
+		return None
+	return Decision(
+		key, IGNORE, Text("ignored: {0}", ignored[key]), mapped=m, warnings=m.warnings if m else []
+	)
+
+
+def plan_left(gone: dict[str, Ticket | None], jobs: dict[str, Job], staff_id=None) -> list[Decision]:
+	"""Decisions for the active jobs whose ticket left the selection.
 
 	`gone` maps each such job's legacy ticket id to the ticket as it now stands
 	in legacy (None when it no longer exists). A ticket there that is still open and
@@ -201,14 +241,6 @@ def plan(
 	the two reads): its job is left for the next run, never cancelled.
 	"""
 	decisions = []
-	for m in selected:
-		key = str(m.ticket.id)
-		job = jobs.get(key)
-		if not job and key in (ignored or {}):
-			why = Text("ignored: {0}", ignored[key])
-			decisions.append(Decision(key, IGNORE, why, mapped=m, warnings=m.warnings))
-			continue
-		decisions.append(remember(plan_ticket(m, job), m.ticket, job))
 	for key, ticket in gone.items():
 		job = jobs.get(key)
 		if not job:
@@ -240,31 +272,147 @@ def active(job: Job) -> bool:
 	return job.values.get("status") not in CLOSED_STATUSES
 
 
-def gone_keys(jobs: dict[str, Job], selected_keys: set[str]) -> list[str]:
-	"""Active jobs whose ticket is no longer selected: to be looked up in legacy by id."""
-	return sorted(k for k, j in jobs.items() if k not in selected_keys and active(j))
-
-
 def build_plan(
 	source,
 	config: Config,
 	jobs: dict[str, Job],
 	directory: Directory | Callable[[set[str]], Directory],
 	ignored: dict[str, str] | None = None,
+	fast: bool = False,
 ) -> list[Decision]:
 	"""Read the selection from `source` (a LegacyDB or any object with the same two
-	methods), look up the tickets of active jobs that left it, and plan.
+	methods), look up the tickets of active jobs that left it, and plan, in one piece.
 
 	`directory` is a Directory, or a function that returns the one for the selection's
-	account ids (so the site loads only the customers the selection needs)."""
+	account ids (so the site loads only the customers the selection needs). With `fast`,
+	a settled ticket is not planned again in full (see `settled`)."""
+	tickets, gone = read(source, config, [k for k, j in jobs.items() if active(j)])
+	size = max(len(tickets), len(gone), 1)
+	directory_for = directory if callable(directory) else lambda accounts: directory
+	chunks = plan_chunks(tickets, gone, config, lambda keys: jobs, directory_for, fast, size, ignored)
+	return [d for chunk in chunks for d in chunk]
+
+
+def read(source, config: Config, active_keys: Iterable[str]) -> tuple[list[Ticket], dict[str, Ticket | None]]:
+	"""All a run reads of legacy, before anything is written: the selection, then the
+	tickets of the active jobs (`active_keys`) that left it, as they now stand (None when
+	deleted)."""
 	tickets = list(source.open_tickets(config.staff_id))
-	if callable(directory):
-		directory = directory({str(t.account_id) for t in tickets if t.account_id})
-	selected = [map_ticket(t, config, directory) for t in tickets]
-	keys = gone_keys(jobs, {str(m.ticket.id) for m in selected})
+	selected = {str(t.id) for t in tickets}
+	keys = sorted(k for k in active_keys if k not in selected)
 	found = source.tickets_by_id(k for k in keys if k.isdigit())
-	gone = {k: found.get(int(k)) if k.isdigit() else None for k in keys}
-	return plan(selected, jobs, gone, config.staff_id, ignored)
+	return tickets, {k: found.get(int(k)) if k.isdigit() else None for k in keys}
+
+
+def plan_chunks(
+	tickets: list[Ticket],
+	gone: dict[str, Ticket | None],
+	config: Config,
+	jobs_for: Callable[[list[str]], dict[str, Job]],
+	directory_for: Callable[[set[str]], Directory],
+	fast: bool = True,
+	size: int = CHUNK,
+	ignored: dict[str, str] | None = None,
+) -> Iterator[list[Decision]]:
+	"""The plan of `read`'s result, `size` tickets at a time, in the order of `plan`: each
+	chunk gets the jobs of its ticket ids (`jobs_for`) and the customers of its account ids
+	(`directory_for`), so what is held does not grow with the selection. With `fast`, a
+	ticket whose job's fingerprint still holds is up to date without being mapped. `ignored`:
+	as in `plan`."""
+	key = config_key(config)
+	for start in range(0, len(tickets), size):
+		chunk = tickets[start : start + size]
+		jobs = jobs_for([str(t.id) for t in chunk])
+		directory = directory_for({str(t.account_id) for t in chunk if t.account_id})
+		yield plan_chunk(chunk, jobs, config, directory, key, fast, ignored)
+	keys = list(gone)
+	for start in range(0, len(keys), size):
+		part = {k: gone[k] for k in keys[start : start + size]}
+		yield plan_left(part, jobs_for(list(part)), config.staff_id)
+
+
+def plan_chunk(
+	tickets: list[Ticket],
+	jobs: dict[str, Job],
+	config: Config,
+	directory: Directory,
+	key: str,
+	fast: bool,
+	ignored: dict[str, str] | None = None,
+) -> list[Decision]:
+	decisions = []
+	for t in tickets:
+		job = jobs.get(str(t.id))
+		if ignored and not job and str(t.id) in ignored:
+			m = map_ticket(t, config, directory)
+			decisions.append(ignore(t, job, ignored, m))
+			continue
+		read_now = inputs(key, t, directory)
+		if fast and job and job.digest and job.digest == fingerprint(read_now, job):
+			decisions.append(Decision(str(t.id), UNCHANGED, Text("up to date"), job.name))
+			continue
+		m = map_ticket(t, config, directory)
+		d = remember(plan_ticket(m, job), t, job)
+		d.inputs = read_now
+		if job:
+			new = settled(d, job)
+			d.digest = new if new != job.digest else None
+		decisions.append(d)
+	return decisions
+
+
+# --- fingerprints -------------------------------------------------------------------------
+
+
+def digest(text: str) -> str:
+	return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+TICKET = operator.attrgetter(*Ticket.__slots__)  # a Ticket's fields, as a tuple
+LOCATION = operator.attrgetter("name", "city", "latitude", "longitude")
+
+
+def config_key(config: Config) -> str:
+	"""A digest of what of the code and the settings a ticket's mapping depends on (not the
+	staff id: it only chooses the selection)."""
+	departments = sorted(config.departments.items())
+	return digest(
+		repr((CODE, pytz.__version__, config.time_zone, departments, sorted(config.durations.items())))
+	)
+
+
+def inputs(key: str, ticket: Ticket, directory: Directory) -> str:
+	"""A digest of all `map_ticket` reads for this ticket: code and settings (`config_key`),
+	the ticket as read, the customers claiming its account and their locations."""
+	names = sorted(directory.customers.get(str(ticket.account_id), ())) if ticket.account_id else []
+	places = [sorted(repr(LOCATION(p)) for p in directory.locations.get(n, ())) for n in names]
+	return digest(repr((key, TICKET(ticket), names, places)))
+
+
+def fingerprint(inputs: str, job: Job) -> str:
+	"""`inputs` and all `plan_ticket` and `remember` read of the job, as stored."""
+	values = [job.values.get(f) for f in MANAGED_FIELDS]
+	return digest(inputs + repr((job.name, job.assigned_tech, job.synced, job.legacy, values)))
+
+
+def settled(d: Decision, job: Job) -> str | None:
+	"""The job's fingerprint when `d`, its ticket planned in full against the job as it is,
+	leaves nothing to do, warn or report: up to date, the record kept, no warning, the
+	account matched (or internal). None otherwise: that ticket is planned in full."""
+	m = d.mapped
+	if d.action != UNCHANGED or d.legacy or not d.inputs or not m or m.warnings:
+		return None
+	return None if m.customer_match in UNMATCHED else fingerprint(d.inputs, job)
+
+
+def recheck(d: Decision, job: Job) -> str | None:
+	"""After `d` was written: the fingerprint of its job as now stored, when planning the
+	ticket again would find it settled."""
+	if not d.mapped or not d.inputs:
+		return None
+	again = remember(plan_ticket(d.mapped, job), d.mapped.ticket, job)
+	again.inputs = d.inputs
+	return settled(again, job)
 
 
 def not_done(decisions: list[Decision]) -> None:
@@ -283,25 +431,45 @@ def renamed(synced: str | None, fieldname: str, old: str, new: str) -> str | Non
 	return json.dumps({**written, fieldname: new}, ensure_ascii=False, sort_keys=True)
 
 
+def outcome(d: Decision) -> tuple:
+	"""What a run writes, counts and logs of a decision: two plans with the same outcomes
+	are the same plan. (The matches of a ticket up to date without warnings are in no log
+	row; its account only counts when unmatched.)"""
+	m = d.mapped
+	shown = m and (d.action != UNCHANGED or d.warnings)
+	return (
+		d.legacy_ticket_id,
+		d.action,
+		str(d.reason),
+		d.job,
+		repr(sorted(d.changes.items())),
+		[str(w) for w in d.warnings],
+		d.legacy,
+		d.seen,
+		(m.customer_match, m.location_match) if shown else None,
+		m.ticket.account_id if m and m.customer_match in UNMATCHED else None,
+	)
+
+
 def unmatched(decisions: list[Decision]) -> list[Decision]:
 	"""Tickets of a legacy account that no single Customer claims (ignored ones aside)."""
-	return [
-		d
-		for d in decisions
-		if d.mapped and d.action != IGNORE and d.mapped.customer_match in ("unmatched", "ambiguous")
-	]
+	return [d for d in decisions if d.mapped and d.action != IGNORE and d.mapped.customer_match in UNMATCHED]
 
 
-def summary(decisions: list[Decision]) -> dict:
-	"""The run's counts (COUNT_FIELDS) and the legacy accounts no Customer claims."""
-	counts = dict.fromkeys(COUNTS.values(), 0)
+def summary(decisions: list[Decision], before: dict | None = None) -> dict:
+	"""The run's counts (COUNT_FIELDS) and the legacy accounts no Customer claims; added to
+	`before`, the summary of the chunks planned before these."""
+	before = before or {f: 0 for f in COUNT_FIELDS}
+	counts = {f: before[f] for f in COUNTS.values()}
 	for d in decisions:
 		if d.action in COUNTS:  # an action on one job (a hand-back) is no count
 			counts[COUNTS[d.action]] += 1
 	missing = unmatched(decisions)
 	return {
-		"tickets": len(decisions),
+		"tickets": before["tickets"] + len(decisions),
 		**counts,
-		"unmatched_customer": len(missing),
-		"unmatched_accounts": sorted({d.mapped.ticket.account_id for d in missing}),
+		"unmatched_customer": before["unmatched_customer"] + len(missing),
+		"unmatched_accounts": sorted(
+			{*before.get("unmatched_accounts", ()), *(d.mapped.ticket.account_id for d in missing)}
+		),
 	}

@@ -10,6 +10,7 @@ import frappe
 from frappe.utils import add_to_date, get_time, now_datetime
 
 from legacy_dispatch import api, sync
+from legacy_dispatch.core import planner
 from legacy_dispatch.core.legacy import LegacyDB
 from legacy_dispatch.tests.utils import (
 	OWN_SUBJECT,
@@ -330,6 +331,41 @@ class TestLegacySync(BridgeTestCase):
 		self.assertTrue(sync.due())
 		frappe.db.set_single_value("Legacy Dispatch Settings", "enabled", 0)
 		frappe.db.commit()
+
+	def test_a_settled_ticket_is_not_mapped_again_and_every_change_is_noticed(self):
+		ids = self.seed()  # the last two: an unmatched account, and warnings: never settled
+
+		def run_and_compare(mapped: int) -> dict:
+			full = list(map(planner.outcome, sync.plan_now()))
+			tickets, gone, config, jobs_for = sync.read_legacy()
+			chunks = planner.plan_chunks(tickets, gone, config, jobs_for, sync.load_directory)
+			self.assertEqual([planner.outcome(d) for chunk in chunks for d in chunk], full)
+			with patch.object(planner, "map_ticket", wraps=planner.map_ticket) as mapping:
+				out = sync.run()
+			self.assertEqual(mapping.call_count, mapped)
+			return out
+
+		run_and_compare(4)
+		self.assertEqual([bool(job(t).legacy_digest) for t in ids], [True, True, False, False])
+		self.assertEqual(run_and_compare(2)["unchanged"], 4)
+		doc = frappe.get_doc("Dispatch Job", job(ids[0]).name)  # a dispatcher's edit
+		doc.priority = "urgent"
+		doc.save()
+		self.assertEqual(run_and_compare(3)["skipped"], 1)
+		frappe.get_doc(
+			{"doctype": "Customer", "customer_name": "LD Late", "legacy_account_id": "3003"}
+		).insert()
+		self.assertEqual((run_and_compare(3)["updated"], job(ids[2]).customer), (1, "LD Late"))
+		before = frappe.db.get_single_value("Legacy Dispatch Settings", "duration_reparation")
+		frappe.db.set_single_value("Legacy Dispatch Settings", "duration_reparation", 4)
+		try:
+			self.assertEqual(run_and_compare(4)["updated"], 2)  # the two Réparation tickets
+			self.legacy.update(ids[1], status="closed")
+			self.assertEqual(run_and_compare(2)["cancelled"], 1)
+		finally:
+			frappe.db.set_single_value("Legacy Dispatch Settings", "duration_reparation", before)
+			frappe.delete_doc("Customer", "LD Late", force=True)
+			frappe.db.commit()
 
 	def test_lookups_do_not_grow_with_the_number_of_tickets(self):
 		counts = {}

@@ -1,14 +1,16 @@
 """Every planner decision (SPEC §5), over tickets read from the real MariaDB.
 
 `Site` stands in for the ERP side the way the Frappe adapter behaves: it stores
-what a decision writes, and the snapshot of what the bridge wrote.
+what a decision writes, the snapshot of what the bridge wrote, and the fingerprint of a
+settled job. Each of its runs plans twice, in full and the fast way, and checks that the
+two plans are the same.
 """
 
 from datetime import date, time
 
 import pytest
 
-from legacy_dispatch.core.mapping import Config, Department, Directory
+from legacy_dispatch.core.mapping import Config, Department, Directory, Location
 from legacy_dispatch.core.planner import (
 	ADOPT,
 	CANCEL,
@@ -24,7 +26,9 @@ from legacy_dispatch.core.planner import (
 	build_plan,
 	normalise,
 	not_done,
+	outcome,
 	plan,
+	recheck,
 	renamed,
 	snapshot,
 	summary,
@@ -37,8 +41,14 @@ class Site:
 		self.jobs: dict[str, Job] = {}
 
 	def run(self, legacy, config=None, directory=None, apply=True):
+		config, directory = config or Config(), directory or Directory()
 		with legacy.open() as source:
-			decisions = build_plan(source, config or Config(), self.jobs, directory or Directory())
+			full = build_plan(source, config, self.jobs, directory)
+		with legacy.open() as source:
+			decisions = build_plan(source, config, self.jobs, directory, fast=True)
+		assert list(map(outcome, decisions)) == list(map(outcome, full))
+		assert summary(decisions) == summary(full)
+		self.fast = sum(d.action == UNCHANGED and d.mapped is None and d.job is not None for d in decisions)
 		if apply:
 			for d in decisions:
 				if d.action == CREATE:
@@ -49,6 +59,11 @@ class Site:
 					job.synced = snapshot(job.values)
 				if d.legacy and d.legacy_ticket_id in self.jobs:  # what was read of the ticket
 					self.jobs[d.legacy_ticket_id].legacy = d.legacy
+				if d.digest:  # a settled job planned in full
+					self.jobs[d.legacy_ticket_id].digest = d.digest
+				if d.action in WRITES and d.inputs:  # as the adapter does once the write is committed
+					job = self.jobs[d.legacy_ticket_id]
+					job.digest = recheck(d, job)
 		return {d.legacy_ticket_id: d for d in decisions}
 
 	def job(self, ticket_id) -> Job:
@@ -351,3 +366,54 @@ def test_a_ticket_whose_job_was_deleted_is_ignored_until_lifted(legacy):
 	assert (counts["ignored"], counts["created"], counts["unmatched_customer"]) == (1, 1, 0)
 	with legacy.open() as source:  # lifted: created again
 		assert build_plan(source, Config(), {}, Directory())[0].action == CREATE
+
+
+# --- the fast path: a settled ticket is not planned again, and the plan is the same -------
+
+
+def test_the_fast_path_plans_what_the_full_path_plans(legacy, site):
+	"""Site.run checks at every run that the fast plan equals the full one; here each kind of
+	change must also be noticed, and only the tickets it touches planned in full."""
+	legacy.account(5, city="Laval")
+	legacy.account(6, city="Mirabel")
+	places = {"C5": [Location("L5", "Laval", 45.5, -73.7)]}
+	directory = Directory({"5": ["C5"]}, places)
+	config = Config(departments={1: Department(1, "Installation", "Installation")})
+	a, b, c = (legacy.ticket(account_id=5, subject=f"Panne {i}", due_time="am") for i in range(3))
+	later, internal = legacy.ticket(account_id=6), legacy.ticket(account_id=0)
+
+	def run(n_fast, **kw):
+		out = site.run(legacy, kw.pop("config", config), kw.pop("directory", directory))
+		assert site.fast == n_fast
+		return out
+
+	assert {d.action for d in run(0).values()} == {CREATE}
+	assert {d.action for d in run(4).values()} == {UNCHANGED}  # `later`'s account is unmatched
+	legacy.update(a, subject="Panne totale")  # a legacy change
+	assert run(3)[str(a)].action == UPDATE
+	run(4)
+	site.job(b).values["priority"] = "urgent"  # a dispatcher's edit
+	assert run(3)[str(b)].reason == "left alone: changed by a dispatcher: priority"
+	site.job(c).assigned_tech = "TECH-1"  # a technician assigned
+	assert run(2)[str(c)].action == SKIP
+	directory.customers["6"] = ["C6"]  # the unmatched account gains a Customer
+	assert run(2)[str(later)].changes == {"customer": "C6"}
+	run(3)
+	places["C5"].append(Location("L5b", "Laval", 45.6, -73.6))  # a second location in the city
+	out = run(2)
+	assert out[str(a)].warnings and out[str(a)].action == UNCHANGED
+	places["C5"].pop()  # as before: the fingerprint taken then holds again
+	run(3)
+	site.job(a).values["customer"] = "C5-renamed"  # the Customer renamed: the site relinks the job
+	site.job(a).synced = renamed(site.job(a).synced, "customer", "C5", "C5-renamed")
+	directory.customers["5"] = ["C5-renamed"]
+	directory.locations["C5-renamed"] = places["C5"]
+	assert run(2)[str(a)].action == UNCHANGED
+	run(3)
+	slower = Config(departments=config.departments, durations={"Installation": 3.0})  # the settings
+	assert {d.action for k, d in run(0, config=slower).items() if k != str(c) and k != str(b)} == {UPDATE}
+	legacy.update(internal, status="closed")  # closure
+	assert run(2, config=slower)[str(internal)].action == CANCEL
+	site.job(a).legacy = None  # the ticket's record lost (the write-back keeps its own)
+	assert run(1, config=slower)[str(a)].legacy
+	assert run(2, config=slower)[str(a)].action == UNCHANGED

@@ -43,6 +43,13 @@ def consecutive_failures() -> int:
 	return next((i for i, s in enumerate(statuses) if s != "Failed"), len(statuses))
 
 
+def stale(last_success, period: int) -> bool:
+	"""No successful run within three sync periods."""
+	return not last_success or get_datetime(last_success.started) < add_to_date(
+		now_datetime(), minutes=-3 * period
+	)
+
+
 def health() -> dict:
 	settings = frappe.get_single(SETTINGS)
 	period = max(cint(settings.sync_period), 1)
@@ -67,8 +74,7 @@ def health() -> dict:
 					"The site is dormant (nobody logged in for days): Frappe runs scheduled jobs only once a day."
 				)
 			)
-		stale_before = add_to_date(now_datetime(), minutes=-3 * period)
-		if not last_success or get_datetime(last_success.started) < stale_before:
+		if stale(last_success, period):
 			warnings.append(
 				_("No successful run for more than three sync periods ({0} minutes).").format(3 * period)
 			)
@@ -126,9 +132,7 @@ def alerts() -> list[str]:
 	settings = frappe.get_single(SETTINGS)
 	period = max(cint(settings.sync_period), 1)
 	out = []
-	last_success = last_log(DONE)
-	stale_before = add_to_date(now_datetime(), minutes=-3 * period)
-	if settings.enabled and (not last_success or get_datetime(last_success.started) < stale_before):
+	if settings.enabled and stale(last_log(DONE), period):
 		out.append(
 			_("Legacy sync: no successful run for more than three sync periods ({0} minutes).").format(
 				3 * period

@@ -21,6 +21,7 @@ from frappe.tests.utils import FrappeTestCase
 
 from legacy_dispatch.core.sandbox import RunningMariaDB
 from legacy_dispatch.core.testing import Legacy
+from legacy_dispatch.jobs import legacy_key
 from legacy_dispatch.sync import load_jobs
 
 TARGET_SITE = Path(__file__).parent / "target_site"
@@ -118,18 +119,13 @@ def technician() -> str:
 	return frappe.db.get_value("Dispatch Technician", {"full_name": "LD Tech"})
 
 
-def legacy_key(job) -> int | None:
-	key = job.legacy_ticket_id or (job.ticket_id or "").removeprefix("LEG-")
-	return int(key) if str(key).isdigit() else None
-
-
 def own_jobs() -> list[str]:
 	"""The jobs of the tests' own legacy tickets, and the ordinary jobs they made."""
 	jobs = frappe.get_all("Dispatch Job", fields=["name", "legacy_ticket_id", "ticket_id", "subject"])
 	return [
 		j.name
 		for j in jobs
-		if (legacy_key(j) or 0) >= OWN_TICKETS or (j.subject or "").startswith(OWN_SUBJECT)
+		if int(legacy_key(j) or 0) >= OWN_TICKETS or (j.subject or "").startswith(OWN_SUBJECT)
 	]
 
 

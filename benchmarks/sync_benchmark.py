@@ -306,8 +306,8 @@ def same_plan() -> dict:
 	"""The run's plan (in chunks, settled tickets not mapped) against every ticket planned in
 	full: the same decisions, reasons, changes, warnings and log rows."""
 	full = list(map(planner.outcome, sync.plan_now()))
-	tickets, gone, config, jobs_for = sync.read_legacy()
-	chunks = planner.plan_chunks(tickets, gone, config, jobs_for, sync.load_directory)
+	tickets, gone, config, jobs_for, directory = sync.read_legacy()
+	chunks = planner.plan_chunks(tickets, gone, config, jobs_for, directory)
 	fast = [d for chunk in chunks for d in chunk]
 	return {
 		"same": list(map(planner.outcome, fast)) == full,

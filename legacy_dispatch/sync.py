@@ -32,6 +32,7 @@ from legacy_dispatch.core.planner import (
 	WRITES,
 	Decision,
 	Job,
+	accounts_of,
 	build_plan,
 	not_done,
 	owner,
@@ -125,17 +126,20 @@ def job_rows(
 	bridge never duplicates them, and adopts those still open and unassigned (see
 	core.planner). Found by ticket id they are not (`ticket_id` has no index): `job_index`
 	names them."""
-	job = frappe.qb.DocType("Dispatch Job")
 	if keys is None:
+		job = frappe.qb.DocType("Dispatch Job")
 		where = (job.legacy_ticket_id.isnotnull() & (job.legacy_ticket_id != "")) | job.ticket_id.like(
 			"LEG-%"
 		)
-	elif keys or nodes:
-		where = job.legacy_ticket_id.isin(keys or [""])
-		where = where | job.name.isin(nodes) if nodes else where
-	else:
+		return frappe.qb.from_(job).select(*fields).where(where).run()
+	if not (keys or nodes):
 		return []
-	return frappe.qb.from_(job).select(*fields).where(where).run()
+	where = "`legacy_ticket_id` in %(keys)s" + (" or `name` in %(nodes)s" if nodes else "")
+	columns = ", ".join(f"`{f}`" for f in fields)  # parameters as one tuple each: no builder term per value
+	return frappe.db.sql(
+		f"select {columns} from `tabDispatch Job` where {where}",
+		{"keys": tuple(keys) or ("",), "nodes": tuple(nodes)},
+	)
 
 
 def keyed(rows: list[tuple]) -> dict[str, tuple]:
@@ -179,18 +183,29 @@ def load_directory(accounts: set[str] | None = None) -> Directory:
 	locations, in two queries."""
 	if accounts is not None and not accounts:
 		return Directory()
-	customer, place = frappe.qb.DocType("Customer"), frappe.qb.DocType("Service Location")
-	account = customer.legacy_account_id
-	where = account.isin(sorted(accounts)) if accounts is not None else account.isnotnull() & (account != "")
+	if accounts is None:
+		customer = frappe.qb.DocType("Customer")
+		account = customer.legacy_account_id
+		rows = (
+			frappe.qb.from_(customer)
+			.select(customer.name, account)
+			.where(account.isnotnull() & (account != ""))
+			.run()
+		)
+	else:
+		rows = frappe.db.sql(
+			"select `name`, `legacy_account_id` from `tabCustomer` where `legacy_account_id` in %(accounts)s",
+			{"accounts": tuple(sorted(accounts))},
+		)
 	customers: dict[str, list[str]] = {}
-	for name, account_id in frappe.qb.from_(customer).select(customer.name, account).where(where).run():
+	for name, account_id in rows:
 		customers.setdefault(str(account_id).strip(), []).append(name)
-	names = [n for found in customers.values() for n in found]
+	names = tuple(n for found in customers.values() for n in found)
 	locations: dict[str, list[Location]] = {}
 	if names:
-		fields = (place.name, place.customer, place.city, place.latitude, place.longitude)
-		for name, owner, city, lat, lon in (
-			frappe.qb.from_(place).select(*fields).where(place.customer.isin(names)).run()
+		query = "select `name`, `customer`, `city`, `latitude`, `longitude` from `tabService Location`"
+		for name, owner, city, lat, lon in frappe.db.sql(
+			f"{query} where `customer` in %(names)s", {"names": names}
 		):
 			locations.setdefault(owner, []).append(Location(name, city, lat, lon))
 	return Directory(customers, locations)
@@ -260,10 +275,11 @@ def schema_problems() -> list[str]:
 	return problems
 
 
-def read_legacy() -> tuple[list[Ticket], dict[str, Ticket | None], Config, Callable]:
+def read_legacy() -> tuple[list[Ticket], dict[str, Ticket | None], Config, Callable, Directory]:
 	"""All a run reads of legacy (core.planner.read), before anything is written: a legacy
-	database that fails mid-read leaves the site untouched; and how to load the jobs of a
-	chunk. Refuses (NotReady) on a site without the bridge's guarantees."""
+	database that fails mid-read leaves the site untouched; how to load the jobs of a chunk;
+	the customers of the selection's accounts. Refuses (NotReady) on a site without the
+	bridge's guarantees."""
 	problems = schema_problems()
 	if problems:
 		raise NotReady(" ".join(problems))
@@ -271,7 +287,7 @@ def read_legacy() -> tuple[list[Ticket], dict[str, Ticket | None], Config, Calla
 	active, nodes = job_index()
 	with source:
 		tickets, gone = read(source, config, active)
-	return tickets, gone, config, lambda keys: load_jobs(keys, nodes)
+	return tickets, gone, config, lambda keys: load_jobs(keys, nodes), load_directory(accounts_of(tickets))
 
 
 def plan_now(preview: bool = False) -> list[Decision]:
@@ -339,11 +355,13 @@ def apply(decisions: list[Decision], log_name: str | None = None, so_far: "RunLo
 	fingerprint of each job the writes left settled (core.planner.settled).
 
 	The bridge's own saves are flagged, so they never go to the write-back outbox."""
-	for d in decisions:  # the ticket changed in legacy, its job does not: keep what was read
-		if d.legacy and d.job and d.action not in WRITES:
-			frappe.db.set_value("Dispatch Job", d.job, "legacy_record", d.legacy, update_modified=False)
-	store_digests({d.job: d.digest for d in decisions if d.digest and d.action not in WRITES})
-	frappe.db.commit()  # nosemgrep
+	kept = [d for d in decisions if d.legacy and d.job and d.action not in WRITES]
+	for d in kept:  # the ticket changed in legacy, its job does not: keep what was read
+		frappe.db.set_value("Dispatch Job", d.job, "legacy_record", d.legacy, update_modified=False)
+	digests = {d.job: d.digest for d in decisions if d.digest and d.action not in WRITES}
+	store_digests(digests)
+	if kept or digests:
+		frappe.db.commit()  # nosemgrep
 	writes = [d for d in decisions if d.action in WRITES]
 	frappe.flags.in_legacy_sync = True
 	try:
@@ -548,9 +566,9 @@ def run(trigger: str = "API", user: str | None = None) -> dict:
 
 	so_far, chunk = RunLog(log.name), []
 	try:
-		tickets, gone, config, jobs_for = read_legacy()
+		tickets, gone, config, jobs_for, directory = read_legacy()
 		so_far.tickets = len(tickets) + len(gone)
-		for chunk in plan_chunks(tickets, gone, config, jobs_for, load_directory, ignored=ignored()):
+		for chunk in plan_chunks(tickets, gone, config, jobs_for, directory, ignored=ignored()):
 			so_far.planned += len(chunk)
 			apply(chunk, log.name, so_far)
 			so_far.add(chunk)
@@ -587,10 +605,10 @@ class RunLog:
 		rows = [outcome_row(self.log_name, self.rows + i, d) for i, d in enumerate(outcomes(decisions), 1)]
 		if rows:
 			frappe.db.bulk_insert("Sync Log Ticket", list(rows[0]), [tuple(r.values()) for r in rows])
+			frappe.db.commit()  # nosemgrep
 		self.rows += len(rows)
 		self.summary = summary(decisions, self.summary)
 		self.unchanged += [d.legacy_ticket_id for d in decisions if d.action == UNCHANGED and not d.warnings]
-		frappe.db.commit()  # nosemgrep
 
 
 def finish(log, so_far: RunLog, seconds: float) -> None:

@@ -287,10 +287,16 @@ def build_plan(
 	account ids (so the site loads only the customers the selection needs). With `fast`,
 	a settled ticket is not planned again in full (see `settled`)."""
 	tickets, gone = read(source, config, [k for k, j in jobs.items() if active(j)])
+	if callable(directory):
+		directory = directory(accounts_of(tickets))
 	size = max(len(tickets), len(gone), 1)
-	directory_for = directory if callable(directory) else lambda accounts: directory
-	chunks = plan_chunks(tickets, gone, config, lambda keys: jobs, directory_for, fast, size, ignored)
+	chunks = plan_chunks(tickets, gone, config, lambda keys: jobs, directory, fast, size, ignored)
 	return [d for chunk in chunks for d in chunk]
+
+
+def accounts_of(tickets: list[Ticket]) -> set[str]:
+	"""The legacy account ids of these tickets: whose customers and locations planning reads."""
+	return {str(t.account_id) for t in tickets if t.account_id}
 
 
 def read(source, config: Config, active_keys: Iterable[str]) -> tuple[list[Ticket], dict[str, Ticket | None]]:
@@ -309,22 +315,21 @@ def plan_chunks(
 	gone: dict[str, Ticket | None],
 	config: Config,
 	jobs_for: Callable[[list[str]], dict[str, Job]],
-	directory_for: Callable[[set[str]], Directory],
+	directory: Directory,
 	fast: bool = True,
 	size: int = CHUNK,
 	ignored: dict[str, str] | None = None,
 ) -> Iterator[list[Decision]]:
 	"""The plan of `read`'s result, `size` tickets at a time, in the order of `plan`: each
-	chunk gets the jobs of its ticket ids (`jobs_for`) and the customers of its account ids
-	(`directory_for`), so what is held does not grow with the selection. With `fast`, a
-	ticket whose job's fingerprint still holds is up to date without being mapped. `ignored`:
-	as in `plan`."""
-	key = config_key(config)
+	chunk gets the jobs of its ticket ids (`jobs_for`), so what is held does not grow with
+	the selection (`directory`: the customers of its accounts, see `accounts_of`). With `fast`,
+	a ticket whose job's fingerprint still holds is up to date without being mapped.
+	`ignored`: as in `plan`."""
+	read_now = Inputs(config, directory)
 	for start in range(0, len(tickets), size):
 		chunk = tickets[start : start + size]
 		jobs = jobs_for([str(t.id) for t in chunk])
-		directory = directory_for({str(t.account_id) for t in chunk if t.account_id})
-		yield plan_chunk(chunk, jobs, config, directory, key, fast, ignored)
+		yield plan_chunk(chunk, jobs, config, directory, read_now, fast, ignored)
 	keys = list(gone)
 	for start in range(0, len(keys), size):
 		part = {k: gone[k] for k in keys[start : start + size]}
@@ -336,24 +341,23 @@ def plan_chunk(
 	jobs: dict[str, Job],
 	config: Config,
 	directory: Directory,
-	key: str,
+	read_now: "Inputs",
 	fast: bool,
 	ignored: dict[str, str] | None = None,
 ) -> list[Decision]:
 	decisions = []
 	for t in tickets:
-		job = jobs.get(str(t.id))
-		if ignored and not job and str(t.id) in ignored:
-			m = map_ticket(t, config, directory)
-			decisions.append(ignore(t, job, ignored, m))
+		key = str(t.id)
+		job = jobs.get(key)
+		if ignored and not job and key in ignored:
+			decisions.append(ignore(t, job, ignored, map_ticket(t, config, directory)))
 			continue
-		read_now = inputs(key, t, directory)
-		if fast and job and job.digest and job.digest == fingerprint(read_now, job):
-			decisions.append(Decision(str(t.id), UNCHANGED, Text("up to date"), job.name))
+		inputs = read_now(t)
+		if fast and job and job.digest and job.digest == fingerprint(inputs, job):
+			decisions.append(Decision(key, UNCHANGED, UP_TO_DATE, job.name))
 			continue
-		m = map_ticket(t, config, directory)
-		d = remember(plan_ticket(m, job), t, job)
-		d.inputs = read_now
+		d = remember(plan_ticket(map_ticket(t, config, directory), job), t, job)
+		d.inputs = inputs
 		if job:
 			new = settled(d, job)
 			d.digest = new if new != job.digest else None
@@ -370,29 +374,35 @@ def digest(text: str) -> str:
 
 TICKET = operator.attrgetter(*Ticket.__slots__)  # a Ticket's fields, as a tuple
 LOCATION = operator.attrgetter("name", "city", "latitude", "longitude")
+UP_TO_DATE = Text("up to date")
 
 
-def config_key(config: Config) -> str:
-	"""A digest of what of the code and the settings a ticket's mapping depends on (not the
-	staff id: it only chooses the selection)."""
-	departments = sorted(config.departments.items())
-	return digest(
-		repr((CODE, pytz.__version__, config.time_zone, departments, sorted(config.durations.items())))
-	)
+class Inputs:
+	"""What `map_ticket` reads for a ticket, as text: the code and settings it depends on (not
+	the staff id: it only chooses the selection), the ticket as read, the customers claiming
+	its account and their locations. An account's part is written once per run."""
 
+	def __init__(self, config: Config, directory: Directory):
+		departments = sorted(config.departments.items())
+		durations = sorted(config.durations.items())
+		self.key = repr((CODE, pytz.__version__, config.time_zone, departments, durations))
+		self.directory, self.accounts = directory, {}
 
-def inputs(key: str, ticket: Ticket, directory: Directory) -> str:
-	"""A digest of all `map_ticket` reads for this ticket: code and settings (`config_key`),
-	the ticket as read, the customers claiming its account and their locations."""
-	names = sorted(directory.customers.get(str(ticket.account_id), ())) if ticket.account_id else []
-	places = [sorted(repr(LOCATION(p)) for p in directory.locations.get(n, ())) for n in names]
-	return digest(repr((key, TICKET(ticket), names, places)))
+	def account(self, account_id) -> str:
+		names = sorted(self.directory.customers.get(str(account_id), ())) if account_id else []
+		places = [sorted(repr(LOCATION(p)) for p in self.directory.locations.get(n, ())) for n in names]
+		return repr((names, places))
+
+	def __call__(self, ticket: Ticket) -> str:
+		part = self.accounts.get(ticket.account_id)
+		if part is None:
+			part = self.accounts[ticket.account_id] = self.account(ticket.account_id)
+		return f"{self.key}{TICKET(ticket)!r}{part}"
 
 
 def fingerprint(inputs: str, job: Job) -> str:
-	"""`inputs` and all `plan_ticket` and `remember` read of the job, as stored."""
-	values = [job.values.get(f) for f in MANAGED_FIELDS]
-	return digest(inputs + repr((job.name, job.assigned_tech, job.synced, job.legacy, values)))
+	"""A digest of `inputs` and all `plan_ticket` and `remember` read of the job, as stored."""
+	return digest(f"{inputs}{(job.name, job.assigned_tech, job.synced, job.legacy)!r}{job.values!r}")
 
 
 def settled(d: Decision, job: Job) -> str | None:

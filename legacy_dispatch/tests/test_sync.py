@@ -337,8 +337,8 @@ class TestLegacySync(BridgeTestCase):
 
 		def run_and_compare(mapped: int) -> dict:
 			full = list(map(planner.outcome, sync.plan_now()))
-			tickets, gone, config, jobs_for = sync.read_legacy()
-			chunks = planner.plan_chunks(tickets, gone, config, jobs_for, sync.load_directory)
+			tickets, gone, config, jobs_for, directory = sync.read_legacy()
+			chunks = planner.plan_chunks(tickets, gone, config, jobs_for, directory)
 			self.assertEqual([planner.outcome(d) for chunk in chunks for d in chunk], full)
 			with patch.object(planner, "map_ticket", wraps=planner.map_ticket) as mapping:
 				out = sync.run()

@@ -274,17 +274,17 @@ def bare_insert(decisions) -> int:
 
 
 def read_both(_trigger=None) -> dict:
-	"""What a run reads, nothing else: the legacy selection (a session of its own, streamed
-	into Tickets), the active jobs' keys and each chunk's jobs with the compared fields."""
+	"""What a run reads, nothing else, fetched as the run fetches it: the legacy selection (a
+	session of its own, streamed into Tickets), the active jobs' keys and each chunk's jobs
+	with the compared fields (`sync.load_jobs`, as Jobs)."""
 	source, config = sync.open_legacy()
 	_active, nodes = sync.job_index()
 	with source:
 		tickets = list(source.open_tickets(config.staff_id))
-	rows = 0
+	jobs = 0
 	for start in range(0, len(tickets), planner.CHUNK):
-		keys = [str(t.id) for t in tickets[start : start + planner.CHUNK]]
-		rows += len(sync.job_rows(keys, nodes=[n for k in keys for n in nodes.get(k, ())]))
-	return {"tickets": len(tickets), "jobs": rows}
+		jobs += len(sync.load_jobs([str(t.id) for t in tickets[start : start + planner.CHUNK]], nodes))
+	return {"tickets": len(tickets), "jobs": jobs}
 
 
 def bare_update(_trigger=None) -> dict:

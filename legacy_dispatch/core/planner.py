@@ -84,6 +84,7 @@ class Decision:
 	legacy: str | None = None  # the ticket's new `record`, when it differs from the job's
 	inputs: str | None = None  # planned in full: the digest of what the mapping read (see `inputs`)
 	digest: str | None = None  # a fingerprint to store on the job, which is settled (see `settled`)
+	account: int | str | None = None  # not mapped (settled): its account, when no Customer claims it
 
 
 def normalise(fieldname: str, value) -> str:
@@ -354,7 +355,10 @@ def plan_chunk(
 			continue
 		inputs = read_now(t)
 		if fast and job and job.digest and job.digest == fingerprint(inputs, job):
-			decisions.append(Decision(key, UNCHANGED, UP_TO_DATE, job.name))
+			alone = t.account_id and str(t.account_id) not in directory.customers  # as when settled
+			decisions.append(
+				Decision(key, UNCHANGED, UP_TO_DATE, job.name, account=t.account_id if alone else None)
+			)
 			continue
 		d = remember(plan_ticket(map_ticket(t, config, directory), job), t, job)
 		d.inputs = inputs
@@ -385,13 +389,13 @@ class Inputs:
 	def __init__(self, config: Config, directory: Directory):
 		departments = sorted(config.departments.items())
 		durations = sorted(config.durations.items())
-		self.key = repr((CODE, pytz.__version__, config.time_zone, departments, durations))
+		self.key = digest(repr((CODE, pytz.__version__, config.time_zone, departments, durations)))
 		self.directory, self.accounts = directory, {}
 
 	def account(self, account_id) -> str:
 		names = sorted(self.directory.customers.get(str(account_id), ())) if account_id else []
-		places = [sorted(repr(LOCATION(p)) for p in self.directory.locations.get(n, ())) for n in names]
-		return repr((names, places))
+		places = self.directory.locations
+		return repr([(n, sorted(map(LOCATION, places.get(n, ())))) for n in names])
 
 	def __call__(self, ticket: Ticket) -> str:
 		part = self.accounts.get(ticket.account_id)
@@ -401,18 +405,22 @@ class Inputs:
 
 
 def fingerprint(inputs: str, job: Job) -> str:
-	"""A digest of `inputs` and all `plan_ticket` and `remember` read of the job, as stored."""
-	return digest(f"{inputs}{(job.name, job.assigned_tech, job.synced, job.legacy)!r}{job.values!r}")
+	"""A digest of `inputs` and all `plan_ticket` and `remember` read of the job, as stored.
+	(The two records are JSON, which never holds a raw \\x1f: no two jobs write the same text.)"""
+	return digest(
+		f"{inputs}{(job.name, job.assigned_tech)!r}\x1f{job.synced}\x1f{job.legacy}\x1f{job.values!r}"
+	)
 
 
 def settled(d: Decision, job: Job) -> str | None:
 	"""The job's fingerprint when `d`, its ticket planned in full against the job as it is,
-	leaves nothing to do, warn or report: up to date, the record kept, no warning, the
-	account matched (or internal). None otherwise: that ticket is planned in full."""
+	leaves nothing to do, warn or report: up to date, the record kept, no warning (an account
+	that no Customer claims is counted from the directory: see `plan_chunk`). None otherwise:
+	that ticket is planned in full."""
 	m = d.mapped
 	if d.action != UNCHANGED or d.legacy or not d.inputs or not m or m.warnings:
 		return None
-	return None if m.customer_match in UNMATCHED else fingerprint(d.inputs, job)
+	return fingerprint(d.inputs, job)
 
 
 def recheck(d: Decision, job: Job) -> str | None:
@@ -457,13 +465,19 @@ def outcome(d: Decision) -> tuple:
 		d.legacy,
 		d.seen,
 		(m.customer_match, m.location_match) if shown else None,
-		m.ticket.account_id if m and m.customer_match in UNMATCHED else None,
+		unmatched_account(d),
 	)
+
+
+def unmatched_account(d: Decision) -> int | str | None:
+	"""The ticket's legacy account, when no single Customer claims it."""
+	m = d.mapped
+	return m.ticket.account_id if m and m.customer_match in UNMATCHED else d.account
 
 
 def unmatched(decisions: list[Decision]) -> list[Decision]:
 	"""Tickets of a legacy account that no single Customer claims (ignored ones aside)."""
-	return [d for d in decisions if d.mapped and d.action != IGNORE and d.mapped.customer_match in UNMATCHED]
+	return [d for d in decisions if d.action != IGNORE and unmatched_account(d)]
 
 
 def summary(decisions: list[Decision], before: dict | None = None) -> dict:
@@ -480,6 +494,6 @@ def summary(decisions: list[Decision], before: dict | None = None) -> dict:
 		**counts,
 		"unmatched_customer": before["unmatched_customer"] + len(missing),
 		"unmatched_accounts": sorted(
-			{*before.get("unmatched_accounts", ()), *(d.mapped.ticket.account_id for d in missing)}
+			{*before.get("unmatched_accounts", ()), *map(unmatched_account, missing)}
 		),
 	}

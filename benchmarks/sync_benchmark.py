@@ -4,7 +4,7 @@ refuses to run on a site whose board holds jobs it did not create.
 
 Run it from a bench's `sites` folder, on a site of its own (MariaDB or PostgreSQL):
 
-	../env/bin/python ../apps/legacy_dispatch/benchmarks/sync_benchmark.py run SITE --sizes 1000,5000,20000
+	../env/bin/python ../apps/legacy_dispatch/benchmarks/sync_benchmark.py run SITE --sizes 1000,5000,20000,50000
 	../env/bin/python ../apps/legacy_dispatch/benchmarks/sync_benchmark.py writeback SITE --size 1000
 
 For each N it seeds a legacy MariaDB (`legacy_bench_<site>`, on the server of the Frappe
@@ -21,8 +21,8 @@ worker process (so its peak memory is its own):
   the worker's peak RSS;
 - what a no-change run is held against: merely reading both sides as a run reads them
   (the legacy selection with its rows; the site's legacy jobs with the compared fields,
-  in the run's queries), and what the 1 % run is held against: the same saves of the
-  changed jobs through the ORM (`get_doc(for_update)`, `save()`);
+  loaded by the run's own `sync.load_jobs`), and what the 1 % run is held against: the
+  same saves of the changed jobs through the ORM (`get_doc(for_update)`, `save()`);
 - before the re-runs and the 1 % run, that the run's plan (in chunks, settled tickets not
   mapped) is the very plan of every ticket planned in full (`sync.plan_now`);
 - for the largest N: a first import killed half-way and the run that resumes it, and a

@@ -82,7 +82,7 @@ class Decision:
 	seen: str | None = None  # adopt: the job's values when planned (a change since means hands off)
 	done: bool = False  # the write is committed
 	legacy: str | None = None  # the ticket's new `record`, when it differs from the job's
-	inputs: str | None = None  # planned in full: the digest of what the mapping read (see `inputs`)
+	inputs: str | None = None  # planned in full: what the mapping read, as text (see `Inputs`)
 	digest: str | None = None  # a fingerprint to store on the job, which is settled (see `settled`)
 	account: int | str | None = None  # not mapped (settled): its account, when no Customer claims it
 

@@ -178,25 +178,14 @@ def job_index() -> tuple[list[str], dict[str, list[str]]]:
 	return [key for key, r in keyed(rows).items() if r[3] not in CLOSED_STATUSES], nodes
 
 
-def load_directory(accounts: set[str] | None = None) -> Directory:
-	"""The Customers of these legacy account ids (all with one when None) and their service
-	locations, in two queries."""
-	if accounts is not None and not accounts:
+def load_directory(accounts: set[str]) -> Directory:
+	"""The Customers of these legacy account ids and their service locations, in two queries."""
+	if not accounts:
 		return Directory()
-	if accounts is None:
-		customer = frappe.qb.DocType("Customer")
-		account = customer.legacy_account_id
-		rows = (
-			frappe.qb.from_(customer)
-			.select(customer.name, account)
-			.where(account.isnotnull() & (account != ""))
-			.run()
-		)
-	else:
-		rows = frappe.db.sql(
-			"select `name`, `legacy_account_id` from `tabCustomer` where `legacy_account_id` in %(accounts)s",
-			{"accounts": tuple(sorted(accounts))},
-		)
+	rows = frappe.db.sql(
+		"select `name`, `legacy_account_id` from `tabCustomer` where `legacy_account_id` in %(accounts)s",
+		{"accounts": tuple(sorted(accounts))},
+	)
 	customers: dict[str, list[str]] = {}
 	for name, account_id in rows:
 		customers.setdefault(str(account_id).strip(), []).append(name)

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import pytz
 
-from .mapping import MANAGED_FIELDS, Config, Directory, Mapped, Text, Ticket, map_ticket
+from .mapping import MANAGED_FIELDS, Config, Directory, Mapped, Text, Ticket, map_ticket, match_customer
 
 CREATE, ADOPT, UPDATE, CANCEL = "create", "adopt", "update", "cancel"
 UNCHANGED, SKIP, IGNORE, ERROR, NOT_DONE = "unchanged", "skip", "ignore", "error", "not_done"
@@ -355,7 +355,7 @@ def plan_chunk(
 			continue
 		inputs = read_now(t)
 		if fast and job and job.digest and job.digest == fingerprint(inputs, job):
-			alone = t.account_id and str(t.account_id) not in directory.customers  # as when settled
+			alone = match_customer(t, directory, [])[1] in UNMATCHED  # as when it settled
 			decisions.append(
 				Decision(key, UNCHANGED, UP_TO_DATE, job.name, account=t.account_id if alone else None)
 			)

@@ -213,8 +213,13 @@ def schema_problems() -> list[str]:
 	"""What is missing of the bridge's guarantees on Dispatch Job: the unique index on
 	legacy_ticket_id (one ticket, one job) and the legacy_synced column (no clobbering)."""
 	table = "tabDispatch Job"
-	columns = frappe.db.get_table_columns("Dispatch Job")  # Frappe's cache, renewed when the table changes
 	if frappe.db.db_type == "postgres":
+		columns = frappe.db.sql(
+			"SELECT column_name FROM information_schema.columns"
+			" WHERE table_schema = current_schema() AND table_name = %s",
+			table,
+			pluck=True,
+		)
 		unique = any(
 			d.rstrip().endswith("(legacy_ticket_id)")
 			for d in frappe.db.sql(
@@ -225,12 +230,14 @@ def schema_problems() -> list[str]:
 			if d.startswith("CREATE UNIQUE INDEX")
 		)
 	else:
-		unique = "UNI" in frappe.db.sql(
-			"SELECT column_key FROM information_schema.columns WHERE table_schema = DATABASE()"
-			" AND table_name = %s AND column_name = 'legacy_ticket_id'",
-			table,
-			pluck=True,
+		keys = dict(
+			frappe.db.sql(
+				"SELECT column_name, column_key FROM information_schema.columns"
+				" WHERE table_schema = DATABASE() AND table_name = %s",
+				table,
+			)
 		)
+		columns, unique = list(keys), keys.get("legacy_ticket_id") == "UNI"
 	repair = _(
 		"Repair: run `bench --site {0} migrate`, which puts the app's fields back and names any duplicated legacy ticket."
 	).format(frappe.local.site)

@@ -373,7 +373,8 @@ def plan_chunk(
 
 
 def digest(text: str) -> str:
-	return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+	"""SHA-256: of hashlib's digests the fastest on a CPU with SHA instructions."""
+	return hashlib.sha256(text.encode()).hexdigest()
 
 
 TICKET = operator.attrgetter(*Ticket.__slots__)  # a Ticket's fields, as a tuple

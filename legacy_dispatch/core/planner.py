@@ -22,6 +22,7 @@ however small, plans it in full.
 import hashlib
 import json
 import operator
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -353,11 +354,10 @@ def plan_chunk(
 		if ignored and not job and key in ignored:
 			decisions.append(ignore(t, job, ignored, map_ticket(t, config, directory)))
 			continue
-		inputs = read_now(t)
+		inputs, unclaimed = read_now(t)
 		if fast and job and job.digest and job.digest == fingerprint(inputs, job):
-			alone = match_customer(t, directory, [])[1] in UNMATCHED  # as when it settled
-			decisions.append(
-				Decision(key, UNCHANGED, UP_TO_DATE, job.name, account=t.account_id if alone else None)
+			decisions.append(  # an account no Customer claims is counted, as when it settled
+				Decision(key, UNCHANGED, UP_TO_DATE, job.name, account=t.account_id if unclaimed else None)
 			)
 			continue
 		d = remember(plan_ticket(map_ticket(t, config, directory), job), t, job)
@@ -393,24 +393,26 @@ class Inputs:
 		self.key = digest(repr((CODE, pytz.__version__, config.time_zone, departments, durations)))
 		self.directory, self.accounts = directory, {}
 
-	def account(self, account_id) -> str:
+	def account(self, ticket: Ticket) -> tuple[str, bool]:
+		"""The account's part, and whether no Customer (or more than one) claims it."""
+		account_id, places = ticket.account_id, self.directory.locations
 		names = sorted(self.directory.customers.get(str(account_id), ())) if account_id else []
-		places = self.directory.locations
-		return repr([(n, sorted(map(LOCATION, places.get(n, ())))) for n in names])
+		part = repr([(n, sorted(map(LOCATION, places.get(n, ())))) for n in names])
+		return part, match_customer(ticket, self.directory, [])[1] in UNMATCHED
 
-	def __call__(self, ticket: Ticket) -> str:
+	def __call__(self, ticket: Ticket) -> tuple[str, bool]:
+		"""The ticket's inputs, and whether its account is unclaimed (see `account`)."""
 		part = self.accounts.get(ticket.account_id)
 		if part is None:
-			part = self.accounts[ticket.account_id] = self.account(ticket.account_id)
-		return f"{self.key}{TICKET(ticket)!r}{part}"
+			part = self.accounts[ticket.account_id] = self.account(ticket)
+		return f"{self.key}{TICKET(ticket)!r}{part[0]}", part[1]
 
 
 def fingerprint(inputs: str, job: Job) -> str:
 	"""A digest of `inputs` and all `plan_ticket` and `remember` read of the job, as stored.
 	(The two records are JSON, which never holds a raw \\x1f: no two jobs write the same text.)"""
-	return digest(
-		f"{inputs}{(job.name, job.assigned_tech)!r}\x1f{job.synced}\x1f{job.legacy}\x1f{job.values!r}"
-	)
+	values = (job.name, job.assigned_tech, *map(job.values.get, MANAGED_FIELDS))  # all the planner reads
+	return digest(f"{inputs}{values!r}\x1f{job.synced}\x1f{job.legacy}")
 
 
 def settled(d: Decision, job: Job) -> str | None:
@@ -478,17 +480,15 @@ def unmatched_account(d: Decision) -> int | str | None:
 
 def unmatched(decisions: list[Decision]) -> list[Decision]:
 	"""Tickets of a legacy account that no single Customer claims (ignored ones aside)."""
-	return [d for d in decisions if d.action != IGNORE and unmatched_account(d)]
+	return [d for d in decisions if (d.mapped or d.account) and d.action != IGNORE and unmatched_account(d)]
 
 
 def summary(decisions: list[Decision], before: dict | None = None) -> dict:
 	"""The run's counts (COUNT_FIELDS) and the legacy accounts no Customer claims; added to
 	`before`, the summary of the chunks planned before these."""
 	before = before or {f: 0 for f in COUNT_FIELDS}
-	counts = {f: before[f] for f in COUNTS.values()}
-	for d in decisions:
-		if d.action in COUNTS:  # an action on one job (a hand-back) is no count
-			counts[COUNTS[d.action]] += 1
+	actions = Counter(d.action for d in decisions)  # an action on one job (a hand-back) is no count
+	counts = {f: before[f] + actions[action] for action, f in COUNTS.items()}
 	missing = unmatched(decisions)
 	return {
 		"tickets": before["tickets"] + len(decisions),

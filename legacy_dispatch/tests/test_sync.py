@@ -385,3 +385,27 @@ class TestLegacySync(BridgeTestCase):
 		(plan_site, plan_legacy), _run = counts[200]
 		self.assertEqual(plan_legacy, 2)  # read-only session, then one streamed SELECT
 		self.assertLess(plan_site, 10)
+
+	def test_the_directory_reads_any_account_id_and_every_location(self):
+		odd = {"LD Quote": 'A"1', "LD Backslash": "B\\2", "LD Comma": "C,3 {x}"}
+		try:
+			for customer, account in odd.items():
+				frappe.get_doc(
+					{"doctype": "Customer", "customer_name": customer, "legacy_account_id": account}
+				).insert()
+			for city in ("Laval", "Mirabel"):
+				frappe.get_doc({"doctype": "Service Location", "customer": "LD Comma", "city": city}).insert()
+			directory = sync.load_directory({*odd.values(), "1001", "9999"})
+			self.assertEqual(
+				directory.customers,
+				{**{account: [customer] for customer, account in odd.items()}, "1001": ["LD Marie Tremblay"]},
+			)
+			self.assertEqual(
+				sorted(loc.city for loc in directory.locations["LD Comma"]), ["Laval", "Mirabel"]
+			)
+			self.assertEqual([loc.city for loc in directory.locations["LD Marie Tremblay"]], ["Saint-Jérôme"])
+			self.assertFalse(directory.locations.get("LD Quote"))
+		finally:
+			frappe.db.delete("Service Location", {"customer": ("in", list(odd))})
+			frappe.db.delete("Customer", {"name": ("in", list(odd))})
+			frappe.db.commit()

@@ -63,7 +63,7 @@ CITIES = ("Saint-Jérôme", "Blainville", "Mirabel", "Laval", "Sainte-Thérèse"
 DEPARTMENTS = ((1, "Installation"), (2, "Réparation"), (3, "Fibre"))
 DUE = 1795494600  # 2026-11-23 23:30 in Toronto
 TIMES = ("am", "pm", "09:30", "day", None, "14:15")
-REPEAT = 5  # reads of both sides and no-change runs, alternated: the median of each
+REPEAT = 7  # reads of both sides and no-change runs, alternated: the median of each
 
 
 # --- seeding -----------------------------------------------------------------------------

@@ -480,7 +480,7 @@ def unmatched_account(d: Decision) -> int | str | None:
 
 def unmatched(decisions: list[Decision]) -> list[Decision]:
 	"""Tickets of a legacy account that no single Customer claims (ignored ones aside)."""
-	return [d for d in decisions if (d.mapped or d.account) and d.action != IGNORE and unmatched_account(d)]
+	return [d for d in decisions if d.action != IGNORE and unmatched_account(d)]
 
 
 def summary(decisions: list[Decision], before: dict | None = None) -> dict:

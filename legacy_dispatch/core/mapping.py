@@ -9,6 +9,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from typing import NamedTuple
 
 import pytz
 
@@ -89,8 +90,9 @@ class Department:
 	included: bool = True
 
 
-@dataclass(frozen=True)
-class Location:
+class Location(NamedTuple):
+	"""A service location (a tuple: a run builds one per location of the selection's accounts)."""
+
 	name: str
 	city: str | None = None
 	latitude: float | None = None

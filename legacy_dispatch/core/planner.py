@@ -378,7 +378,6 @@ def digest(text: str) -> str:
 
 
 TICKET = operator.attrgetter(*Ticket.__slots__)  # a Ticket's fields, as a tuple
-LOCATION = operator.attrgetter("name", "city", "latitude", "longitude")
 UP_TO_DATE = Text("up to date")
 
 
@@ -397,7 +396,7 @@ class Inputs:
 		"""The account's part, and whether no Customer (or more than one) claims it."""
 		account_id, places = ticket.account_id, self.directory.locations
 		names = sorted(self.directory.customers.get(str(account_id), ())) if account_id else []
-		part = repr([(n, sorted(map(LOCATION, places.get(n, ())))) for n in names])
+		part = repr([(n, sorted(places.get(n, ()))) for n in names])
 		return part, match_customer(ticket, self.directory, [])[1] in UNMATCHED
 
 	def __call__(self, ticket: Ticket) -> tuple[str, bool]:

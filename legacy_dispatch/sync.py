@@ -126,19 +126,26 @@ def job_rows(
 	core.planner). Found by ticket id they are not (`ticket_id` has no index): `job_index`
 	names them."""
 	if keys is None:
-		job = frappe.qb.DocType("Dispatch Job")
-		where = (job.legacy_ticket_id.isnotnull() & (job.legacy_ticket_id != "")) | job.ticket_id.like(
-			"LEG-%"
-		)
-		return frappe.qb.from_(job).select(*fields).where(where).run()
-	if not (keys or nodes):
+		where = "(`legacy_ticket_id` is not null and `legacy_ticket_id` != '') or `ticket_id` like 'LEG-%%'"
+	elif keys or nodes:  # parameters as one tuple each: no builder term per value
+		where = "`legacy_ticket_id` in %(keys)s" + (" or `name` in %(nodes)s" if nodes else "")
+	else:
 		return []
-	where = "`legacy_ticket_id` in %(keys)s" + (" or `name` in %(nodes)s" if nodes else "")
-	columns = ", ".join(f"`{f}`" for f in fields)  # parameters as one tuple each: no builder term per value
 	return frappe.db.sql(
-		f"select {columns} from `tabDispatch Job` where {where}",
-		{"keys": tuple(keys) or ("",), "nodes": tuple(nodes)},
+		f"select {', '.join(map(as_text, fields))} from `tabDispatch Job` where {where}",
+		{"keys": tuple(keys or ()) or ("",), "nodes": tuple(nodes)},
 	)
+
+
+TEXT_FIELDS = ("latitude", "longitude", "scheduled_date", "start_time", "duration_h")
+
+
+def as_text(fieldname: str) -> str:
+	"""A job column as selected: the dates, times and numbers as the database's own text, which
+	the planner normalises like the typed values and fingerprints without formatting them."""
+	if fieldname not in TEXT_FIELDS:
+		return f"`{fieldname}`"
+	return f"`{fieldname}`::text" if frappe.db.db_type == "postgres" else f"cast(`{fieldname}` as char)"
 
 
 def keyed(rows: list[tuple]) -> dict[str, tuple]:

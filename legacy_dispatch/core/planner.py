@@ -64,7 +64,7 @@ class Job:
 
 	name: str
 	legacy_ticket_id: str
-	values: dict  # the managed fields as stored
+	values: dict  # the managed fields as stored (from sync.load_jobs: dates, times, numbers as text)
 	assigned_tech: str | None = None
 	synced: str | None = None  # JSON of what the bridge last wrote (see `snapshot`)
 	legacy: str | None = None  # JSON of the ticket as the bridge last read or wrote it (see `record`)

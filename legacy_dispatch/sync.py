@@ -26,6 +26,7 @@ from legacy_dispatch.core.planner import (
 	COUNT_FIELDS,
 	CREATE,
 	ERROR,
+	FLOAT_FIELDS,
 	SKIP,
 	UNCHANGED,
 	WRITES,
@@ -137,7 +138,7 @@ def job_rows(
 	)
 
 
-TEXT_FIELDS = ("latitude", "longitude", "scheduled_date", "start_time", "duration_h")
+TEXT_FIELDS = (*FLOAT_FIELDS, "scheduled_date", "start_time")  # the typed managed fields
 
 
 def as_text(fieldname: str) -> str:

@@ -89,11 +89,10 @@ def remember_deleted(doc, method=None):
 
 
 def ignored() -> dict[str, Text]:
-	"""The tickets not to import again, with why (one query)."""
-	return {
-		r.name: Text("job deleted by {0} on {1}", r.deleted_by, format_datetime(r.deleted_on))
-		for r in frappe.get_all(IGNORED, fields=["name", "deleted_by", "deleted_on"])
-	}
+	"""The tickets not to import again, with why (one plain query: every run reads it, and
+	get_all's query builder costs a run's fresh worker a millisecond more)."""
+	rows = frappe.db.sql(f"select `name`, `deleted_by`, `deleted_on` from `tab{IGNORED}`")
+	return {name: Text("job deleted by {0} on {1}", by, format_datetime(on)) for name, by, on in rows}
 
 
 def state(doc) -> dict:

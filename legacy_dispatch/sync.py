@@ -647,14 +647,19 @@ class RunLog:
 
 
 def finish(log, so_far: RunLog, seconds: float) -> None:
-	"""Record the outcome and release the lock (one UPDATE; the outcome rows are in)."""
+	"""Record the outcome and release the lock (one plain UPDATE: set_value's query builder
+	costs a run's fresh worker 2 ms; the outcome rows are in)."""
 	log.update({**so_far.summary, "unmatched_accounts": len(so_far.summary["unmatched_accounts"])})
 	log.update({"finished": now_datetime(), "duration": seconds, "run_lock": None})
 	log.title = log_title(log.started, log.status)
 	log.unchanged_tickets = ", ".join(so_far.unchanged)
 	fields = ("status", "message", "traceback", "finished", "duration", "run_lock", "unchanged_tickets")
-	fields += ("title", "unmatched_accounts")
-	frappe.db.set_value("Sync Log", log.name, {f: log.get(f) for f in fields + COUNT_FIELDS})
+	values = {f: log.get(f) for f in (*fields, "title", "unmatched_accounts", *COUNT_FIELDS)}
+	values.update(modified=log.finished, modified_by=frappe.session.user)
+	frappe.db.sql(
+		f"update `tabSync Log` set {', '.join(f'`{f}` = %({f})s' for f in values)} where `name` = %(log)s",
+		{**values, "log": log.name},
+	)
 	frappe.db.commit()  # nosemgrep
 
 

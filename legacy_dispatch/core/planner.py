@@ -408,10 +408,11 @@ class Inputs:
 
 
 def fingerprint(inputs: str, job: Job) -> str:
-	"""A digest of `inputs` and all `plan_ticket` and `remember` read of the job, as stored.
-	(The two records are JSON, which never holds a raw \\x1f: no two jobs write the same text.)"""
-	values = (job.name, job.assigned_tech, *map(job.values.get, MANAGED_FIELDS))  # all the planner reads
-	return digest(f"{inputs}{values!r}\x1f{job.synced}\x1f{job.legacy}")
+	"""A digest of `inputs` and all `plan_ticket` and `remember` read of the job, as stored:
+	reprs one after the other, then the two records, which are JSON and never hold a raw \\x1f
+	(no two jobs write the same text)."""
+	values = [*map(job.values.get, MANAGED_FIELDS)]
+	return digest(f"{inputs}{job.name!r}{job.assigned_tech!r}{values!r}\x1f{job.synced}\x1f{job.legacy}")
 
 
 def settled(d: Decision, job: Job) -> str | None:

@@ -689,8 +689,8 @@ def report(r: dict) -> str:
 	for s in r["sizes"]:
 		read, z, c, saves = s["read"]["seconds"], s["rerun"]["seconds"], s["one_percent"], s["saves"]
 		lines.append(
-			f"| {s['n']:,} | {read:.2f} | {z:.2f} | {z / read:.2f} | {c['seconds']:.2f}"
-			f" | {z + saves['seconds']:.2f} | {saves['seconds']:.2f} ({saves['updated']})"
+			f"| {s['n']:,} | {read:.3f} | {z:.3f} | {z / read:.2f} | {c['seconds']:.3f}"
+			f" | {z + saves['seconds']:.3f} | {saves['seconds']:.3f} ({saves['updated']})"
 			f" | {'yes' if s['check']['same'] else 'NO'} ({s['check']['not_mapped']:,} of {s['check']['tickets']:,}) |"
 		)
 	lines += [
@@ -705,7 +705,7 @@ def report(r: dict) -> str:
 		bare_rate, rate = b["created"] / b["seconds"], f["created"] / f["seconds"]
 		lines.append(
 			f"| {s['n']:,} | {f'{bare_rate:.0f}' if bare_rate else '-'} | {f['seconds']:.1f} | {rate:.0f}"
-			f" | {f'{rate / bare_rate:.0%}' if bare_rate else '-'}"
+			f" | {f'{rate / bare_rate:.1%}' if bare_rate else '-'}"
 			f" | {f['rss_growth_mb']:.0f} | {z['seconds']:.2f} | {z['written']} | {z['site_queries']}"
 			f" | {z['legacy_queries']} | {z['rss_growth_mb']:.0f} | {c['seconds']:.2f} | {c['updated']}"
 			f" | {c['written']} | {c['site_queries']} | {c['legacy_queries']} |"
@@ -720,7 +720,7 @@ def report(r: dict) -> str:
 			"| | per-ticket REST client s | sync s | sync faster by |",
 			"|---|---:|---:|---:|",
 			f"| first import | {rest['first']['seconds']:.1f} | {first['seconds']:.2f}"
-			f" | {rest['first']['seconds'] / first['seconds']:.0f}× |",
+			f" | {rest['first']['seconds'] / first['seconds']:.1f}× |",
 			f"| no-change re-run | {rest['rerun']['seconds']:.1f} | {rerun['seconds']:.2f}"
 			f" | {rest['rerun']['seconds'] / rerun['seconds']:.0f}× |",
 		]

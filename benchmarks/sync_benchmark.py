@@ -69,6 +69,7 @@ TIMES = ("am", "pm", "09:30", "day", None, "14:15")
 REPEAT = 7  # reads of both sides and no-change runs, alternated: the median of each
 FIRST_REPEAT = 3  # bare inserts and first imports at N <= 5,000 (seconds each, within the machine's swings)
 ROUNDS = 3  # 1 %-changed runs, each followed by the saves of the same jobs: the median of each
+SAVED = " (bis)"  # what the saves add to a job's subject (`bare_update`, `undo_saves`)
 
 
 # --- seeding -----------------------------------------------------------------------------
@@ -151,6 +152,11 @@ def clean_board():
 	frappe.db.commit()  # nosemgrep
 
 
+def mark(k: int) -> str:
+	"""What round k adds to the subject of the tickets it changes, and so of their jobs."""
+	return f" (modifié {k})"
+
+
 def change_one_percent(k: int = 0) -> int:
 	"""Change 1 % of the tickets in legacy (subject and last_update), marked with the round k:
 	those whose id is k modulo 101, so that internal tickets (no customer, no links to check
@@ -160,7 +166,7 @@ def change_one_percent(k: int = 0) -> int:
 	cur = db.cursor()
 	cur.execute(
 		"UPDATE ticket SET subject = CONCAT(subject, %s), last_update = last_update + 1 WHERE MOD(id, 101) = %s",
-		(f" (modifié {k})", k),
+		(mark(k), k),
 	)
 	db.close()
 	return cur.rowcount
@@ -298,11 +304,11 @@ def read_both(_trigger=None) -> dict:
 def bare_update(_trigger=None, k: int = 0) -> dict:
 	"""The ORM saves of the jobs the round-k 1 % run updated (subject changed), a commit every 200."""
 	names = frappe.get_all(
-		"Dispatch Job", filters={"subject": ("like", f"% (modifié {k})%")}, pluck="name", order_by="name"
+		"Dispatch Job", filters={"subject": ("like", f"%{mark(k)}%")}, pluck="name", order_by="name"
 	)
 	for i, name in enumerate(names, 1):
 		doc = frappe.get_doc("Dispatch Job", name, for_update=True)
-		doc.subject += " (bis)"
+		doc.subject += SAVED
 		doc.save()
 		if i % sync.COMMIT_EVERY == 0:
 			frappe.db.commit()  # nosemgrep
@@ -314,9 +320,9 @@ def undo_saves(k: int) -> None:
 	"""Untimed: the jobs `bare_update` saved back as the sync left them (its subject, in
 	step), so that the next round's run meets only its own round's changes."""
 	frappe.db.sql(
-		"update `tabDispatch Job` set `subject` = replace(`subject`, ' (bis)', ''), `legacy_in_step` = 1,"
+		"update `tabDispatch Job` set `subject` = replace(`subject`, %s, ''), `legacy_in_step` = 1,"
 		" `legacy_owned_since` = null where `subject` like %s",
-		f"% (modifié {k})% (bis)",
+		(SAVED, f"%{mark(k)}%{SAVED}"),
 	)
 	frappe.db.commit()  # nosemgrep
 

@@ -323,8 +323,10 @@ def plan_now(preview: bool = False) -> list[Decision]:
 # --- applying the plan --------------------------------------------------------------------
 
 
-def write(d: Decision) -> str:
-	"""Apply one decision; returns the job's name. Raises on anything the site refuses."""
+def write(d: Decision, found: set[tuple[str, str]]) -> str:
+	"""Apply one decision; returns the job's name. Raises on anything the site refuses.
+
+	`found`: the linked records of its batch that exist (see `found_links`)."""
 	if d.action == CREATE:
 		doc = frappe.get_doc(  # insert sets the defaults: not new_doc, which would set them twice
 			{
@@ -337,6 +339,7 @@ def write(d: Decision) -> str:
 		)
 		doc.dont_update_if_missing = list(MANAGED_FIELDS)  # an empty Time must stay empty, not "now"
 		doc.legacy_synced = snapshot(doc)
+		doc.flags.ignore_links = links_found(doc, d.changes, found)
 		doc.insert(ignore_permissions=True)
 		return doc.name
 	# adopt / update / cancel: lock the row and look again, so a dispatcher's save that
@@ -354,6 +357,7 @@ def write(d: Decision) -> str:
 	doc.legacy_record = d.legacy or doc.legacy_record
 	doc.legacy_in_step, doc.legacy_owned_since = 1, None
 	doc.legacy_synced = snapshot(doc)
+	doc.flags.ignore_links = links_found(doc, d.changes, found)
 	doc.save(ignore_permissions=True)
 	if d.changes.get("status") == "cancelled":  # say why on the job's timeline
 		doc.add_comment(
@@ -365,6 +369,40 @@ def write(d: Decision) -> str:
 	if snapshot(doc) != doc.legacy_synced:  # the site changed a value on save
 		doc.db_set("legacy_synced", snapshot(doc), update_modified=False)
 	return doc.name
+
+
+def found_links(batch: list[Decision]) -> set[tuple[str, str]]:
+	"""The records the batch's writes link to that exist, as (doctype, name): one query per
+	linked doctype, where Frappe's save looks up each link of each job (see `links_found`)."""
+	wanted: dict[str, set[str]] = {}
+	for df in frappe.get_meta("Dispatch Job").get_link_fields():
+		wanted.setdefault(df.options, set()).update(
+			d.changes[df.fieldname] for d in batch if d.changes.get(df.fieldname)
+		)
+	return {
+		(doctype, name)
+		for doctype, names in wanted.items()
+		if names
+		for name in frappe.db.sql(
+			f"select `name` from `tab{doctype}` where `name` in %s", [tuple(names)], pluck=True
+		)
+	}
+
+
+def links_found(doc, changes: dict, found: set[tuple[str, str]]) -> bool:
+	"""Whether the save may skip Frappe's lookup of each link (`ignore_links`): each link the
+	write sets was found (`found_links`), the others are as they were (or the defaults), and
+	no lookup has more to do: no value fetched through a link (`fetch_from`), no submittable
+	job (a link to a cancelled record). Otherwise Frappe looks them up, and refuses a missing
+	one as usual."""
+	meta = doc.meta
+	if meta.is_submittable or any(df.fetch_from for df in meta.fields):
+		return False
+	return all(
+		(df.options, changes[df.fieldname]) in found
+		for df in meta.get_link_fields()
+		if changes.get(df.fieldname)
+	)
 
 
 def apply(decisions: list[Decision], so_far: "RunLog | None" = None) -> None:
@@ -426,9 +464,10 @@ def write_all(writes: list[Decision], so_far: "RunLog") -> None:
 	"""Every batch but the last is committed here; the last is left to `apply`."""
 	for start in range(0, len(writes), COMMIT_EVERY):
 		batch = writes[start : start + COMMIT_EVERY]
-		if not write_batch(batch):
+		found = found_links(batch)
+		if not write_batch(batch, found):
 			for d in batch:
-				write_one(d)
+				write_one(d, found)
 		settle([d for d in batch if d.action in WRITES and d.inputs])
 		frappe.clear_messages()
 		so_far.written += len(batch)
@@ -452,7 +491,7 @@ def write_all(writes: list[Decision], so_far: "RunLog") -> None:
 		)
 
 
-def write_batch(batch: list[Decision]) -> bool:
+def write_batch(batch: list[Decision], found: set[tuple[str, str]]) -> bool:
 	"""The whole batch under one savepoint: no savepoint per ticket in the common case.
 	False when the site refused one of them: then nothing of the batch is written and its
 	decisions are as they were."""
@@ -460,7 +499,7 @@ def write_batch(batch: list[Decision]) -> bool:
 	try:
 		with undoable("legacy_batch"):
 			for d in batch:
-				d.job = write(d)
+				d.job = write(d, found)
 	except Exception:
 		for d, (action, reason, job) in zip(batch, before, strict=True):
 			d.action, d.reason, d.job = action, reason, job
@@ -468,11 +507,11 @@ def write_batch(batch: list[Decision]) -> bool:
 	return True
 
 
-def write_one(d: Decision) -> None:
+def write_one(d: Decision, found: set[tuple[str, str]]) -> None:
 	"""One ticket in its own savepoint: refused, it is rolled back alone and recorded."""
 	try:
 		with undoable("legacy_ticket"):
-			d.job = write(d)
+			d.job = write(d, found)
 	except Exception as e:
 		if duplicate(e):
 			d.action, d.reason = SKIP, Text("already created by another run")

@@ -233,13 +233,13 @@ class TestFaults(BridgeTestCase):
 		self.legacy.update(target, subject="Changé en legacy", priority=3)
 		real_write = sync.write
 
-		def dispatcher_saves_first(decision):
+		def dispatcher_saves_first(decision, *found):
 			if decision.legacy_ticket_id == str(target):
 				dispatcher = in_subprocess(
 					f"doc = frappe.get_doc('Dispatch Job', {name!r}); doc.scheduled_date = '2026-12-24'; doc.save()"
 				)
 				self.assertEqual(dispatcher.wait(60), 0, dispatcher.stderr.read())
-			return real_write(decision)
+			return real_write(decision, *found)
 
 		with patch.object(sync, "write", dispatcher_saves_first):
 			out = sync.run()

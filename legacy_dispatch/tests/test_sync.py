@@ -7,6 +7,7 @@ from datetime import date
 from unittest.mock import patch
 
 import frappe
+from frappe.model.base_document import BaseDocument
 from frappe.utils import add_to_date, get_time, now_datetime
 
 from legacy_dispatch import api, sync
@@ -41,6 +42,16 @@ def count_queries(fn) -> tuple[int, int]:
 	):
 		fn()
 	return site.call_count, legacy.call_count
+
+
+def jobs_looked_up(get_invalid_links) -> list[str]:
+	"""The tickets of the jobs whose links Frappe looked up, one by one (a mock of
+	BaseDocument.get_invalid_links)."""
+	return [
+		c.args[0].legacy_ticket_id
+		for c in get_invalid_links.call_args_list
+		if c.args[0].doctype == "Dispatch Job"
+	]
 
 
 class TestLegacySync(BridgeTestCase):
@@ -218,11 +229,11 @@ class TestLegacySync(BridgeTestCase):
 		_a, b, _c, _d = self.seed()
 		real_write = sync.write
 
-		def refuse_b(decision):
+		def refuse_b(decision, *found):
 			if decision.legacy_ticket_id == str(b):
-				real_write(decision)  # the insert reaches the database, then the site refuses
+				real_write(decision, *found)  # the insert reaches the database, then the site refuses
 				frappe.throw("Dispatch board closed for this customer")
-			return real_write(decision)
+			return real_write(decision, *found)
 
 		with patch.object(sync, "write", refuse_b):
 			out = sync.run()
@@ -234,6 +245,56 @@ class TestLegacySync(BridgeTestCase):
 			("error", "create refused by the site: Dispatch board closed for this customer"),
 		)
 		self.assertEqual(sync.run()["created"], 1)  # the next run picks it up
+
+	def test_links_are_looked_up_once_per_batch_and_a_missing_one_is_still_refused(self):
+		a, b, c, _ = self.seed()
+		gone = frappe.get_doc(
+			{"doctype": "Customer", "customer_name": "LD Gone", "legacy_account_id": "1004"}
+		)
+		gone.insert()
+		e = self.legacy.ticket(account_id=1004, dept_id=1, subject="Client supprimé", due_date=EVENING)
+		real_found = sync.found_links
+
+		def deleted_first(batch):  # the customer goes between the plan and the writes
+			frappe.db.delete("Customer", gone.name)
+			return real_found(batch)
+
+		lookups = patch.object(
+			BaseDocument, "get_invalid_links", autospec=True, side_effect=BaseDocument.get_invalid_links
+		)
+		with patch.object(sync, "found_links", deleted_first), lookups as looked_up:
+			out = sync.run()
+		self.assertEqual((out["created"], out["errors"]), (4, 1))
+		self.assertEqual((job(a).customer, job(b).customer), ("LD Marie Tremblay", "LD Luc Gagnon"))
+		self.assertEqual(jobs_looked_up(looked_up), [str(e)] * 2)  # Frappe's, for the link not found
+		row = next(r for r in frappe.get_doc("Sync Log", out["log"]).outcomes if r.legacy_ticket_id == str(e))
+		self.assertEqual(
+			(row.action, row.reason),
+			("error", "create refused by the site: Could not find Customer: LD Gone"),
+		)
+
+		self.legacy.update(a, subject="Changé en legacy")
+		self.legacy.update(c, subject="Changé aussi")
+		with patch.object(
+			BaseDocument, "get_invalid_links", autospec=True, side_effect=BaseDocument.get_invalid_links
+		) as looked_up:
+			self.assertEqual(sync.run()["updated"], 2)
+		self.assertEqual(jobs_looked_up(looked_up), [])
+		self.assertEqual(job(a).subject, "Changé en legacy")
+
+	def test_links_are_left_to_frappe_where_it_fetches_values_through_them(self):
+		self.seed()
+		meta = frappe.get_meta("Dispatch Job")
+		doc = frappe.new_doc("Dispatch Job")
+		changes = {"customer": "LD Marie Tremblay", "subject": "x"}
+		found = {("Customer", "LD Marie Tremblay")}
+		self.assertTrue(sync.links_found(doc, changes, found))
+		self.assertFalse(sync.links_found(doc, changes, set()))
+		self.assertTrue(sync.links_found(doc, {"subject": "x"}, set()))
+		with patch.object(meta.get_field("note"), "fetch_from", "customer.customer_name"):
+			self.assertFalse(sync.links_found(doc, changes, found))
+		with patch.object(meta, "is_submittable", 1):
+			self.assertFalse(sync.links_found(doc, changes, found))
 
 	def test_unreachable_legacy_database_fails_cleanly(self):
 		self.seed()

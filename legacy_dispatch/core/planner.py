@@ -21,6 +21,7 @@ however small, plans it in full.
 
 import hashlib
 import json
+import marshal
 import operator
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -83,7 +84,7 @@ class Decision:
 	seen: str | None = None  # adopt: the job's values when planned (a change since means hands off)
 	done: bool = False  # the write is committed
 	legacy: str | None = None  # the ticket's new `record`, when it differs from the job's
-	inputs: str | None = None  # planned in full: what the mapping read, as text (see `Inputs`)
+	inputs: tuple | None = None  # planned in full: what the mapping read (see `Inputs`)
 	digest: str | None = None  # a fingerprint to store on the job, which is settled (see `settled`)
 	account: int | str | None = None  # not mapped (settled): its account, when no Customer claims it
 
@@ -372,9 +373,19 @@ def plan_chunk(
 # --- fingerprints -------------------------------------------------------------------------
 
 
-def digest(text: str) -> str:
-	"""SHA-256: of hashlib's digests the fastest on a CPU with SHA instructions."""
-	return hashlib.sha256(text.encode()).hexdigest()
+def serial(value) -> bytes:
+	"""`value` as bytes that differ whenever it does: marshal's format 2, which writes no
+	references (equal values, equal bytes) and is stable across Python versions; for a type it
+	does not take (a custom query's Decimal, say), "r" (no format-2 type code) and the repr."""
+	try:
+		return marshal.dumps(value, 2)
+	except ValueError:
+		return b"r" + repr(value).encode()
+
+
+def digest(value) -> str:
+	"""SHA-256 (of hashlib's digests the fastest on a CPU with SHA instructions) of `serial`."""
+	return hashlib.sha256(serial(value)).hexdigest()
 
 
 TICKET = operator.attrgetter(*Ticket.__slots__)  # a Ticket's fields, as a tuple
@@ -382,37 +393,35 @@ UP_TO_DATE = Text("up to date")
 
 
 class Inputs:
-	"""What `map_ticket` reads for a ticket, as text: the code and settings it depends on (not
-	the staff id: it only chooses the selection), the ticket as read, the customers claiming
-	its account and their locations. An account's part is written once per run."""
+	"""What `map_ticket` reads for a ticket: the code and settings it depends on (not the staff
+	id: it only chooses the selection), the ticket as read, the customers claiming its account
+	and their locations. An account's part is written once per run."""
 
 	def __init__(self, config: Config, directory: Directory):
 		departments = sorted(config.departments.items())
 		durations = sorted(config.durations.items())
-		self.key = digest(repr((CODE, pytz.__version__, config.time_zone, departments, durations)))
+		self.key = digest((CODE, pytz.__version__, config.time_zone, departments, durations))
 		self.directory, self.accounts = directory, {}
 
-	def account(self, ticket: Ticket) -> tuple[str, bool]:
+	def account(self, ticket: Ticket) -> tuple[bytes, bool]:
 		"""The account's part, and whether no Customer (or more than one) claims it."""
 		account_id, places = ticket.account_id, self.directory.locations
 		names = sorted(self.directory.customers.get(str(account_id), ())) if account_id else []
-		part = repr([(n, sorted(places.get(n, ()))) for n in names])
+		part = serial([(n, sorted(map(tuple, places.get(n, ())))) for n in names])
 		return part, match_customer(ticket, self.directory, [])[1] in UNMATCHED
 
-	def __call__(self, ticket: Ticket) -> tuple[str, bool]:
+	def __call__(self, ticket: Ticket) -> tuple[tuple, bool]:
 		"""The ticket's inputs, and whether its account is unclaimed (see `account`)."""
 		part = self.accounts.get(ticket.account_id)
 		if part is None:
 			part = self.accounts[ticket.account_id] = self.account(ticket)
-		return f"{self.key}{TICKET(ticket)!r}{part[0]}", part[1]
+		return (self.key, TICKET(ticket), part[0]), part[1]
 
 
-def fingerprint(inputs: str, job: Job) -> str:
-	"""A digest of `inputs` and all `plan_ticket` and `remember` read of the job, as stored:
-	reprs one after the other, then the two records, which are JSON and never hold a raw \\x1f
-	(no two jobs write the same text)."""
-	values = [*map(job.values.get, MANAGED_FIELDS)]
-	return digest(f"{inputs}{job.name!r}{job.assigned_tech!r}{values!r}\x1f{job.synced}\x1f{job.legacy}")
+def fingerprint(inputs: tuple, job: Job) -> str:
+	"""A digest of `inputs` and all `plan_ticket` and `remember` read of the job, as stored."""
+	values = tuple(map(job.values.get, MANAGED_FIELDS))
+	return digest((inputs, job.name, job.assigned_tech, values, job.synced, job.legacy))
 
 
 def settled(d: Decision, job: Job) -> str | None:

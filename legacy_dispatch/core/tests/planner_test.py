@@ -6,11 +6,13 @@ settled job. Each of its runs plans twice, in full and the fast way, and checks 
 two plans are the same.
 """
 
-from datetime import date, time
+import marshal
+from datetime import date, datetime, time
+from decimal import Decimal
 
 import pytest
 
-from legacy_dispatch.core.mapping import Config, Department, Directory, Location
+from legacy_dispatch.core.mapping import Config, Department, Directory, Location, Ticket
 from legacy_dispatch.core.planner import (
 	ADOPT,
 	CANCEL,
@@ -22,14 +24,17 @@ from legacy_dispatch.core.planner import (
 	UPDATE,
 	WRITES,
 	Decision,
+	Inputs,
 	Job,
 	build_plan,
+	fingerprint,
 	normalise,
 	not_done,
 	outcome,
 	plan,
 	recheck,
 	renamed,
+	serial,
 	snapshot,
 	summary,
 )
@@ -419,3 +424,23 @@ def test_the_fast_path_plans_what_the_full_path_plans(legacy, site):
 	site.job(a).legacy = None  # the ticket's record lost (the write-back keeps its own)
 	assert run(1, config=slower)[str(a)].legacy
 	assert run(2, config=slower)[str(a)].action == UNCHANGED
+
+
+def test_a_fingerprint_takes_any_value_a_source_yields_and_tells_them_apart():
+	"""marshal's bytes, or the repr for what marshal does not take (a custom query's Decimal or
+	datetime): the same values give the same fingerprint in any run, different ones another."""
+	read_now = Inputs(Config(), Directory({"5": ["C5"]}, {"C5": [Location("L5", "Laval", 45.5, -73.7)]}))
+
+	def fp(values=None, **ticket):
+		inputs, _unclaimed = read_now(Ticket(1, account_id=5, **ticket))
+		return fingerprint(inputs, Job("JOB-1", "1", values or {"subject": "Panne"}, None, "{}", "{}"))
+
+	kinds = (3, "3", 3.0, True, None, Decimal("3"), Decimal("3.0"), datetime(2026, 11, 24, 9, 30))
+	assert [fp(due_date=v) for v in kinds] == [fp(due_date=v) for v in kinds]
+	assert len({fp(due_date=v) for v in kinds}) == len(kinds)
+	assert (
+		len({fp(v) for v in ({"subject": "a", "note": None}, {"subject": None, "note": "a"}, {"note": "a"})})
+		== 2
+	)
+	assert serial((1, "é", 2.5, None)) == marshal.dumps((1, "é", 2.5, None), 2)
+	assert serial(Decimal("3")) == b"rDecimal('3')"

@@ -5,6 +5,7 @@ The decisions themselves come from legacy_dispatch.core, which knows nothing of 
 this module turns them into documents.
 """
 
+import gc
 import os
 import socket
 import time
@@ -624,8 +625,29 @@ def log_title(started, status: str) -> str:
 	return _("Run {0} · {1}").format(format_datetime(started, "yyyy-MM-dd HH:mm"), _(status))
 
 
+@contextmanager
+def frozen_heap():
+	"""The garbage collections of a run scan only what it allocates, not again the worker's
+	heap (Frappe's modules, meta, caches): frozen (`gc.freeze`), as Frappe's worker pool and
+	web server freeze it, unless it is already. One collection of that heap cost a 5,000-ticket
+	run 18 ms."""
+	if gc.get_freeze_count():
+		yield
+		return
+	gc.freeze()
+	try:
+		yield
+	finally:
+		gc.unfreeze()
+
+
 def run(trigger: str = "API", user: str | None = None) -> dict:
 	"""One sync run, logged in a Sync Log. Returns its counts (see `result`)."""
+	with frozen_heap():
+		return run_logged(trigger, user)
+
+
+def run_logged(trigger: str, user: str | None) -> dict:
 	started = time.monotonic()
 	log = new_log(trigger, user, status="Running", run_lock=RUN_LOCK)
 	if not take_lock(log):

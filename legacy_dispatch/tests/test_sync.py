@@ -1,5 +1,6 @@
 """End to end on a real site: a legacy MariaDB seeded by the test, the ORM on the other side."""
 
+import gc
 import subprocess
 import sys
 import time
@@ -295,6 +296,21 @@ class TestLegacySync(BridgeTestCase):
 			self.assertFalse(sync.links_found(doc, changes, found))
 		with patch.object(meta, "is_submittable", 1):
 			self.assertFalse(sync.links_found(doc, changes, found))
+
+	def test_a_run_freezes_the_workers_heap_and_leaves_it_as_it_was(self):
+		during = []
+		with patch.object(sync, "run_logged", lambda *args: during.append(gc.get_freeze_count()) or {}):
+			sync.run()
+			self.assertEqual(gc.get_freeze_count(), 0)
+			gc.freeze()  # as Frappe's worker pool freezes it when it starts
+			try:
+				frozen = gc.get_freeze_count()
+				sync.run()
+				self.assertEqual(gc.get_freeze_count(), frozen)
+			finally:
+				gc.unfreeze()
+		self.assertGreater(during[0], 0)
+		self.assertEqual(during[1], frozen)
 
 	def test_unreachable_legacy_database_fails_cleanly(self):
 		self.seed()

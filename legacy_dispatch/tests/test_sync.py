@@ -260,10 +260,12 @@ class TestLegacySync(BridgeTestCase):
 			frappe.db.delete("Customer", gone.name)
 			return real_found(batch)
 
-		lookups = patch.object(
-			BaseDocument, "get_invalid_links", autospec=True, side_effect=BaseDocument.get_invalid_links
-		)
-		with patch.object(sync, "found_links", deleted_first), lookups as looked_up:
+		def lookups():
+			return patch.object(
+				BaseDocument, "get_invalid_links", autospec=True, side_effect=BaseDocument.get_invalid_links
+			)
+
+		with patch.object(sync, "found_links", deleted_first), lookups() as looked_up:
 			out = sync.run()
 		self.assertEqual((out["created"], out["errors"]), (4, 1))
 		self.assertEqual((job(a).customer, job(b).customer), ("LD Marie Tremblay", "LD Luc Gagnon"))
@@ -276,15 +278,12 @@ class TestLegacySync(BridgeTestCase):
 
 		self.legacy.update(a, subject="Changé en legacy")
 		self.legacy.update(c, subject="Changé aussi")
-		with patch.object(
-			BaseDocument, "get_invalid_links", autospec=True, side_effect=BaseDocument.get_invalid_links
-		) as looked_up:
+		with lookups() as looked_up:
 			self.assertEqual(sync.run()["updated"], 2)
 		self.assertEqual(jobs_looked_up(looked_up), [])
 		self.assertEqual(job(a).subject, "Changé en legacy")
 
 	def test_links_are_left_to_frappe_where_it_fetches_values_through_them(self):
-		self.seed()
 		meta = frappe.get_meta("Dispatch Job")
 		doc = frappe.new_doc("Dispatch Job")
 		changes = {"customer": "LD Marie Tremblay", "subject": "x"}
